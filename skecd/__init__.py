@@ -1,0 +1,15 @@
+"""skecd: elastic moduli of crystals from their electronic charge density.
+
+scikit-learn compatible transformers (voxelising charge densities, axis
+projections, Magpie features), skorch regressors (the 3D CNN, the
+squeeze-and-excitation projected 2D CNN, the Magpie CNN and their fusion of
+Zhao et al.), a leave-one-element-out splitter, and a bundled dataset of real
+DFT charge densities and elastic moduli.
+
+Subpackages: :mod:`skecd.io`, :mod:`skecd.preprocessing`, :mod:`skecd.models`,
+:mod:`skecd.model_selection`, :mod:`skecd.datasets`.
+"""
+
+from ._version import __version__
+
+__all__ = ["__version__"]

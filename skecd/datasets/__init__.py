@@ -1,0 +1,3 @@
+"""Bundled real data: DFT charge densities and elastic moduli of Fm-3m crystals."""
+
+__all__ = []

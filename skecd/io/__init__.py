@@ -1,0 +1,25 @@
+"""Reading and writing electronic charge densities.
+
+One density type, :class:`ChargeDensity` (a pymatgen ``Structure`` and the valence
+density in electrons per cubic Angstrom on a grid over its cell), and readers for
+VASP volumetric files (parsed by pymatgen), pymatgen ``VolumetricData`` objects
+and the ``.npz`` files written by skecd's GPAW builder.
+"""
+
+from ._density import ChargeDensity
+from ._readers import (
+    from_volumetric_data,
+    load_density,
+    read_chgcar,
+    read_gpaw_npz,
+    write_gpaw_npz,
+)
+
+__all__ = [
+    "ChargeDensity",
+    "from_volumetric_data",
+    "load_density",
+    "read_chgcar",
+    "read_gpaw_npz",
+    "write_gpaw_npz",
+]

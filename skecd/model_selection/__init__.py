@@ -1,0 +1,3 @@
+"""Cross-validation splitters for materials: leave one element out."""
+
+__all__ = []

@@ -1,0 +1,3 @@
+"""Neural-network regressors (skorch) and their plain torch modules."""
+
+__all__ = []
