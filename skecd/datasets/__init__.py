@@ -1,3 +1,25 @@
-"""Bundled real data: DFT charge densities and elastic moduli of Fm-3m crystals."""
+"""Bundled real data: DFT charge densities and elastic moduli of Fm-3m crystals.
 
-__all__ = []
+:func:`load_fcc_elastic` returns the Fm-3m materials with their GPAW valence
+charge densities (:class:`skecd.io.ChargeDensity`) and DFT bulk and shear
+moduli as a scikit-learn ``Bunch``, offline from the package data;
+:func:`load_fcc_elastic_structures` returns the raw labelled structures of all
+the materials, for building more densities with :mod:`skecd.density`;
+:func:`get_sample_chgcar_paths` gives the bundled VASP CHGCAR files and
+:func:`get_data_dir` the data directory (its ``README.md`` holds provenance and
+licences).
+"""
+
+from ._base import (
+    get_data_dir,
+    get_sample_chgcar_paths,
+    load_fcc_elastic,
+    load_fcc_elastic_structures,
+)
+
+__all__ = [
+    "get_data_dir",
+    "get_sample_chgcar_paths",
+    "load_fcc_elastic",
+    "load_fcc_elastic_structures",
+]

@@ -1,3 +1,30 @@
-"""Computing valence charge densities with GPAW (optional extra ``skecd[dft]``)."""
+"""Computing valence charge densities with GPAW (optional extra ``skecd[dft]``).
 
-__all__ = []
+:func:`compute_density` computes the valence pseudo density of any pymatgen
+``Structure`` with exactly the settings of the densities bundled with skecd
+(:data:`GPAW_SETTINGS`, recorded in the data manifest), and
+:func:`build_densities` (the ``skecd density`` command) does so for a JSON file
+of structures with several worker processes, resumably, recording failures.
+GPAW is imported only when a density is computed; without it those functions
+raise an ImportError that says how to install it.
+"""
+
+from ._builder import build_densities, read_structure_records
+from ._gpaw import compute_density, import_gpaw
+from ._settings import (
+    GPAW_SETTINGS,
+    describe_settings,
+    initial_magnetic_moments,
+    primitive_standard_cell,
+)
+
+__all__ = [
+    "GPAW_SETTINGS",
+    "build_densities",
+    "compute_density",
+    "describe_settings",
+    "import_gpaw",
+    "initial_magnetic_moments",
+    "primitive_standard_cell",
+    "read_structure_records",
+]

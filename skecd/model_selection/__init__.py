@@ -1,3 +1,5 @@
 """Cross-validation splitters for materials: leave one element out."""
 
-__all__ = []
+from ._split import LeaveOneElementOut, element_split_summary
+
+__all__ = ["LeaveOneElementOut", "element_split_summary"]

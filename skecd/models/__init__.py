@@ -1,3 +1,26 @@
-"""Neural-network regressors (skorch) and their plain torch modules."""
+"""Neural-network regressors (skorch) and their plain torch modules.
 
-__all__ = []
+The networks of Zhao et al.: ``ECD3DCNNRegressor`` (3D CNN on voxelised
+densities), ``SEProjectedCNNRegressor`` (SE + 2D CNN on the three axis
+views), ``MagpieCNNRegressor`` (2D CNN on Magpie features) and
+``FusionRegressor`` (a head on the penultimate outputs of a Magpie and an ECD
+branch). ``CGCNNRegressor`` is the crystal-graph baseline of Xie & Grossman.
+``SkecdNetRegressor`` is the shared skorch base.
+"""
+
+from ._base import SkecdNetRegressor
+from ._cgcnn import CGCNNModule, CGCNNRegressor
+from ._modules import ECD3DCNN, MagpieCNN, SEProjectedCNN
+from ._regressors import ECD3DCNNRegressor, MagpieCNNRegressor, SEProjectedCNNRegressor
+
+__all__ = [
+    "CGCNNModule",
+    "CGCNNRegressor",
+    "ECD3DCNN",
+    "ECD3DCNNRegressor",
+    "MagpieCNN",
+    "MagpieCNNRegressor",
+    "SEProjectedCNN",
+    "SEProjectedCNNRegressor",
+    "SkecdNetRegressor",
+]

@@ -2,7 +2,22 @@
 
 ``ChargeDensityVoxelizer`` resamples densities onto fixed-size cubes,
 ``AxisProjector`` makes the three axis views of a cube, ``MagpieFeaturizer``
-computes matminer's Magpie composition features.
+computes matminer's Magpie composition features, ``CrystalGraphFeaturizer``
+builds the crystal graphs of CGCNN from structures.
 """
 
-__all__ = []
+from ._descriptors import ChargeDensityDescriptor
+from ._graph import CrystalGraph, CrystalGraphFeaturizer, atom_feature_names
+from ._magpie import MagpieFeaturizer
+from ._projector import AxisProjector
+from ._voxelizer import ChargeDensityVoxelizer
+
+__all__ = [
+    "AxisProjector",
+    "ChargeDensityDescriptor",
+    "ChargeDensityVoxelizer",
+    "CrystalGraph",
+    "CrystalGraphFeaturizer",
+    "MagpieFeaturizer",
+    "atom_feature_names",
+]

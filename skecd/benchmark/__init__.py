@@ -1,0 +1,45 @@
+"""The paper's experiments: ``skecd benchmark`` and its building blocks.
+
+:func:`run_benchmark` fits every model of the registry (:data:`MODELS`) under
+5-fold cross-validation (the paper's Table 2) and leave-one-element-out (Table 3)
+on the bundled data set, caching features and per-split results on disk;
+:func:`write_report` turns the results into Markdown tables and parity plots.
+:func:`make_model` returns any registered model as a scikit-learn Pipeline that
+takes charge densities.
+"""
+
+from ._metrics import LOG_FLOOR_GPA, log10_mae, regression_metrics
+from ._models import DEFAULT_SETTINGS, MODELS, available_models, make_model
+from ._report import cv_table, loeo_table, parity_plots, write_report
+from ._runner import (
+    DEFAULT_LOEO_MIN_COUNT,
+    PROTOCOLS,
+    TARGETS,
+    element_counts,
+    load_benchmark_data,
+    loeo_elements,
+    make_splits,
+    run_benchmark,
+)
+
+__all__ = [
+    "DEFAULT_LOEO_MIN_COUNT",
+    "DEFAULT_SETTINGS",
+    "LOG_FLOOR_GPA",
+    "MODELS",
+    "PROTOCOLS",
+    "TARGETS",
+    "available_models",
+    "cv_table",
+    "element_counts",
+    "load_benchmark_data",
+    "log10_mae",
+    "loeo_elements",
+    "loeo_table",
+    "make_model",
+    "make_splits",
+    "parity_plots",
+    "regression_metrics",
+    "run_benchmark",
+    "write_report",
+]

@@ -1,0 +1,344 @@
+"""The benchmark's model registry: every model of the paper's tables, by name.
+
+A model is a set of *features* (stateless transformers from a list of
+:class:`~skecd.io.ChargeDensity` to arrays) followed by a learned *estimator*.
+The runner computes each feature once for the whole data set and caches it (see
+:mod:`skecd.benchmark._runner`); :func:`make_model` joins the two parts into one
+scikit-learn ``Pipeline`` that takes the densities themselves, for users who want
+a model outside the benchmark.
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+__all__ = [
+    "DEFAULT_SETTINGS",
+    "FEATURES",
+    "MODELS",
+    "available_models",
+    "make_model",
+]
+
+#: Settings of a full run (each model reads only the ones it lists in ``settings``).
+DEFAULT_SETTINGS = {
+    "grid": 32,  # edge of the density cube (the paper uses 60)
+    "frame": "cell",  # voxeliser frame (see ChargeDensityVoxelizer)
+    "epochs": 30,  # max_epochs of the neural networks
+    "batch_size": 32,
+    "n_estimators": 50,  # trees of the random forests (the paper's RF+Magpie has 50)
+    "device": "cpu",
+    "n_jobs": 1,
+    "seed": 0,
+}
+
+
+def _import(qualname):
+    """Return the object ``"module:Name"`` or None when it does not exist (yet)."""
+    module_name, _, name = qualname.partition(":")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError:
+        return None
+    return getattr(module, name, None)
+
+
+@dataclass(frozen=True)
+class FeatureSpec:
+    """A stateless featuriser the runner computes once per data set and caches.
+
+    Parameters
+    ----------
+    name : str
+    requires : tuple of str
+        ``"module:Name"`` of the classes it needs.
+    make : callable
+        ``make(settings) -> transformer``.
+    settings : tuple of str
+        Keys of the settings that change its output (part of the cache key).
+    source : str or None
+        Name of the feature whose output it transforms (None: the densities).
+    """
+
+    name: str
+    requires: tuple
+    make: Callable
+    settings: tuple = ()
+    source: str | None = None
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model of the benchmark.
+
+    Parameters
+    ----------
+    name : str
+        Command-line name (``--models``).
+    label : str
+        Name in the tables (the paper's where it has one).
+    features : tuple of str
+        Names in :data:`FEATURES`; several are joined column-wise (``hstack``)
+        unless ``combine`` says otherwise.
+    requires : tuple of str
+        ``"module:Name"`` of the estimator classes it needs.
+    make_estimator : callable
+        ``make_estimator(settings) -> estimator`` fitted on the features.
+    settings : tuple of str
+        Settings that change its results (part of each result's cache key).
+    quick : bool
+        Part of ``skecd benchmark --quick``.
+    combine : str
+        ``"hstack"`` or ``"tuple"`` (the estimator receives a tuple of arrays).
+    """
+
+    name: str
+    label: str
+    features: tuple
+    requires: tuple
+    make_estimator: Callable
+    settings: tuple = ()
+    quick: bool = False
+    combine: str = "hstack"
+    description: str = field(default="", compare=False)
+
+    def missing(self):
+        """Names of the classes this model needs that are not importable."""
+        needed = list(self.requires)
+        for f in self.features:
+            spec = FEATURES[f]
+            while spec is not None:
+                needed += list(spec.requires)
+                spec = FEATURES[spec.source] if spec.source else None
+        return [q for q in dict.fromkeys(needed) if _import(q) is None]
+
+
+def _cls(qualname):
+    obj = _import(qualname)
+    if obj is None:
+        raise ImportError(f"{qualname.replace(':', '.')} is not available in this installation")
+    return obj
+
+
+def _random_forest(s):
+    return RandomForestRegressor(
+        n_estimators=s["n_estimators"], random_state=s["seed"], n_jobs=s["n_jobs"]
+    )
+
+
+def _net_params(s):
+    return {
+        "max_epochs": s["epochs"],
+        "batch_size": s["batch_size"],
+        "random_state": s["seed"],
+        "device": s["device"],
+    }
+
+
+_PRE = "skecd.preprocessing"
+_MOD = "skecd.models"
+
+FEATURES = {
+    "magpie": FeatureSpec(
+        "magpie",
+        requires=(f"{_PRE}:MagpieFeaturizer",),
+        make=lambda s: _cls(f"{_PRE}:MagpieFeaturizer")(),
+    ),
+    "voxels": FeatureSpec(
+        "voxels",
+        requires=(f"{_PRE}:ChargeDensityVoxelizer",),
+        make=lambda s: _cls(f"{_PRE}:ChargeDensityVoxelizer")(
+            grid_size=s["grid"], frame=s["frame"], n_jobs=s["n_jobs"]
+        ),
+        settings=("grid", "frame"),
+    ),
+    "views": FeatureSpec(
+        "views",
+        requires=(f"{_PRE}:AxisProjector",),
+        make=lambda s: _cls(f"{_PRE}:AxisProjector")(),
+        settings=("grid", "frame"),
+        source="voxels",
+    ),
+    "descriptors": FeatureSpec(
+        "descriptors",
+        requires=(f"{_PRE}:ChargeDensityDescriptor",),
+        make=lambda s: _cls(f"{_PRE}:ChargeDensityDescriptor")(),
+    ),
+    "graphs": FeatureSpec(
+        "graphs",
+        requires=(f"{_PRE}:CrystalGraphFeaturizer",),
+        make=lambda s: _cls(f"{_PRE}:CrystalGraphFeaturizer")(),
+    ),
+}
+
+_NET = ("epochs", "batch_size", "seed")
+
+MODELS = {
+    spec.name: spec
+    for spec in [
+        ModelSpec(
+            "rf_magpie",
+            "RF+Magpie",
+            features=("magpie",),
+            requires=(),
+            make_estimator=_random_forest,
+            settings=("n_estimators", "seed"),
+            quick=True,
+            description="random forest on matminer's Magpie composition features",
+        ),
+        ModelSpec(
+            "cnn_magpie",
+            "CNN+Magpie",
+            features=("magpie",),
+            requires=(f"{_MOD}:MagpieCNNRegressor",),
+            make_estimator=lambda s: _cls(f"{_MOD}:MagpieCNNRegressor")(**_net_params(s)),
+            settings=_NET,
+            description="2D CNN on the Magpie vector laid out as a square image",
+        ),
+        ModelSpec(
+            "cnn3d_ecd",
+            "3D-CNN+ECD",
+            features=("voxels",),
+            requires=(f"{_MOD}:ECD3DCNNRegressor",),
+            make_estimator=lambda s: _cls(f"{_MOD}:ECD3DCNNRegressor")(**_net_params(s)),
+            settings=_NET + ("grid", "frame"),
+            quick=True,
+            description="3D CNN on the voxelised charge density",
+        ),
+        ModelSpec(
+            "cnn2d_ecd",
+            "2D-CNN+ECD (SE)",
+            features=("views",),
+            requires=(f"{_MOD}:SEProjectedCNNRegressor",),
+            make_estimator=lambda s: _cls(f"{_MOD}:SEProjectedCNNRegressor")(**_net_params(s)),
+            settings=_NET + ("grid", "frame"),
+            description="2D CNN with squeeze-and-excitation on the three axis views",
+        ),
+        ModelSpec(
+            "fusion",
+            "Fusion (Magpie+ECD)",
+            features=("magpie", "voxels"),
+            requires=(f"{_MOD}:FusionRegressor",),
+            make_estimator=lambda s: _cls(f"{_MOD}:FusionRegressor")(**_net_params(s)),
+            settings=_NET + ("grid", "frame"),
+            combine="tuple",
+            description="Magpie branch and ECD branch joined before the dense layers",
+        ),
+        ModelSpec(
+            "rf_descriptors",
+            "RF+descriptors",
+            features=("descriptors",),
+            requires=(),
+            make_estimator=_random_forest,
+            settings=("n_estimators", "seed"),
+            quick=True,
+            description="random forest on physical descriptors of the density",
+        ),
+        ModelSpec(
+            "rf_descriptors_magpie",
+            "RF+descriptors+Magpie",
+            features=("descriptors", "magpie"),
+            requires=(),
+            make_estimator=_random_forest,
+            settings=("n_estimators", "seed"),
+            description="random forest on density descriptors and Magpie features",
+        ),
+        ModelSpec(
+            "cgcnn",
+            "CGCNN",
+            features=("graphs",),
+            requires=(f"{_MOD}:CGCNNRegressor",),
+            make_estimator=lambda s: _cls(f"{_MOD}:CGCNNRegressor")(**_net_params(s)),
+            settings=_NET,
+            description="crystal graph convolutional network (Xie and Grossman 2018)",
+        ),
+    ]
+}
+
+
+def available_models():
+    """Return the names of the registered models whose classes are importable.
+
+    Returns
+    -------
+    list of str
+
+    Examples
+    --------
+    >>> from skecd.benchmark import available_models
+    >>> "rf_magpie" in available_models() or True
+    True
+    """
+    return [name for name, spec in MODELS.items() if not spec.missing()]
+
+
+def _feature_pipeline(name, settings):
+    spec = FEATURES[name]
+    steps = []
+    while spec is not None:
+        steps.insert(0, (spec.name, spec.make(settings)))
+        spec = FEATURES[spec.source] if spec.source else None
+    return steps[0][1] if len(steps) == 1 else Pipeline(steps)
+
+
+def make_model(name, **settings):
+    """Return model ``name`` as one scikit-learn estimator taking charge densities.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`MODELS` (``skecd benchmark --list-models`` lists them).
+    **settings
+        Overrides of :data:`DEFAULT_SETTINGS` (``grid``, ``epochs``, ...).
+
+    Returns
+    -------
+    sklearn.pipeline.Pipeline
+        Featurisers then the estimator; ``fit(X, y)`` takes a list of
+        :class:`~skecd.io.ChargeDensity` (or paths) and moduli in GPa.
+
+    Examples
+    --------
+    >>> from skecd.benchmark import make_model
+    >>> make_model("rf_magpie", n_estimators=10).steps[-1][0]
+    'estimator'
+    """
+    if name not in MODELS:
+        raise ValueError(f"unknown model {name!r}; known: {sorted(MODELS)}")
+    unknown = set(settings) - set(DEFAULT_SETTINGS)
+    if unknown:
+        raise ValueError(f"unknown settings {sorted(unknown)}; known: {sorted(DEFAULT_SETTINGS)}")
+    spec = MODELS[name]
+    missing = spec.missing()
+    if missing:
+        raise ImportError(f"model {name!r} needs {missing}, not available in this installation")
+    s = {**DEFAULT_SETTINGS, **settings}
+    if spec.combine != "hstack" and len(spec.features) > 1:
+        raise NotImplementedError(f"model {name!r} takes several inputs; use the benchmark runner")
+    if len(spec.features) == 1:
+        featurizer = _feature_pipeline(spec.features[0], s)
+    else:
+        featurizer = FeatureUnion([(f, _feature_pipeline(f, s)) for f in spec.features])
+    return Pipeline([("features", featurizer), ("estimator", spec.make_estimator(s))])
+
+
+def combine_features(spec, arrays, index=None):
+    """Join the cached feature arrays of ``spec`` (rows ``index``) into the estimator's X."""
+    parts = [a if index is None else _take(a, index) for a in arrays]
+    if spec.combine == "tuple":
+        return tuple(parts)
+    if len(parts) == 1:
+        return parts[0]
+    return np.hstack([np.asarray(p, dtype=np.float64).reshape(len(p), -1) for p in parts])
+
+
+def _take(a, index):
+    if isinstance(a, np.ndarray):
+        return a[index]
+    return [a[i] for i in index]

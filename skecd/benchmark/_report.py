@@ -1,0 +1,286 @@
+"""Tables (the paper's Table 2 and Table 3 layouts) and parity plots of benchmark results."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from ._metrics import regression_metrics
+from ._models import MODELS
+from ._runner import write_json
+
+__all__ = ["cv_table", "loeo_table", "markdown_table", "parity_plots", "write_report"]
+
+_TARGET_LABEL = {"K_VRH": "K_VRH (bulk)", "G_VRH": "G_VRH (shear)"}
+_METRICS = (("r2", "R^2", "{:.3f}"), ("rmse", "RMSE", "{:.1f}"), ("mae", "MAE", "{:.1f}"),
+            ("log10_mae", "log10-MAE", "{:.3f}"))
+
+
+def _model_order(names):
+    order = list(MODELS)
+    return sorted(set(names), key=lambda n: order.index(n) if n in order else len(order))
+
+
+def _by(results, protocol):
+    groups = defaultdict(list)
+    for r in results:
+        if r["protocol"] == protocol:
+            groups[(r["model"], r["target"])].append(r)
+    return groups
+
+
+def cv_table(results):
+    """Rows of the cross-validation table (the paper's Table 2).
+
+    Parameters
+    ----------
+    results : list of dict
+        Result records of :func:`skecd.benchmark.run_benchmark`.
+
+    Returns
+    -------
+    list of dict
+        One row per (model, target): the mean and standard deviation over folds
+        of each metric (``r2``, ``r2_std``, ``rmse``, ...), the same metrics on the
+        pooled out-of-fold predictions (``pooled``), ``n_folds`` and the summed
+        ``fit_seconds``.
+    """
+    rows = []
+    groups = _by(results, "cv")
+    for model in _model_order(m for m, _ in groups):
+        for target in ("K_VRH", "G_VRH"):
+            folds = groups.get((model, target))
+            if not folds:
+                continue
+            row = {"model": model, "label": folds[0]["label"], "target": target,
+                   "n_folds": len(folds), "fit_seconds": sum(f["fit_seconds"] for f in folds)}
+            for key, _, _ in _METRICS:
+                values = np.array([f["metrics"][key] for f in folds])
+                row[key] = float(values.mean())
+                row[f"{key}_std"] = float(values.std(ddof=1)) if len(values) > 1 else 0.0
+            y_true = np.concatenate([f["y_true"] for f in folds])
+            y_pred = np.concatenate([f["y_pred"] for f in folds])
+            row["pooled"] = regression_metrics(y_true, y_pred)
+            rows.append(row)
+    return rows
+
+
+def loeo_table(results):
+    """Rows of the leave-one-element-out table (the paper's Table 3) and the wins.
+
+    Parameters
+    ----------
+    results : list of dict
+
+    Returns
+    -------
+    rows : list of dict
+        One row per held-out element: ``element``, ``n_test`` and, for each
+        target, ``{model: (r2, rmse)}``.
+    wins : dict
+        ``{model: number of tasks won}``, a task being one (element, target) and
+        its winner the model with the highest R^2 there (ties share the win).
+    models : list of str
+    """
+    per = defaultdict(dict)
+    n_test = {}
+    models = _model_order(r["model"] for r in results if r["protocol"] == "loeo")
+    for r in results:
+        if r["protocol"] != "loeo":
+            continue
+        per[(r["split"], r["target"])][r["model"]] = (r["metrics"]["r2"], r["metrics"]["rmse"])
+        n_test[r["split"]] = r["metrics"]["n"]
+    elements = sorted(n_test, key=lambda e: (-n_test[e], e))
+    rows, wins = [], dict.fromkeys(models, 0)
+    for element in elements:
+        row = {"element": element, "n_test": n_test[element]}
+        for target in ("K_VRH", "G_VRH"):
+            cell = per.get((element, target), {})
+            row[target] = cell
+            if len(cell) == len(models) and models:
+                best = max(v[0] for v in cell.values())
+                for m, v in cell.items():
+                    wins[m] += int(v[0] == best)
+        rows.append(row)
+    return rows, wins, models
+
+
+def markdown_table(header, rows):
+    """Return a GitHub-flavoured Markdown table (a list of lines)."""
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
+    return lines
+
+
+def _cv_markdown(rows):
+    header = ["Model"]
+    for target in ("K_VRH", "G_VRH"):
+        header += [f"{target} {label}" for _, label, _ in _METRICS]
+    by_model = defaultdict(dict)
+    labels = {}
+    for r in rows:
+        by_model[r["model"]][r["target"]] = r
+        labels[r["model"]] = r["label"]
+    body = []
+    for model, per_target in by_model.items():
+        cells = [labels[model]]
+        for target in ("K_VRH", "G_VRH"):
+            r = per_target.get(target)
+            for key, _, fmt in _METRICS:
+                cells.append("-" if r is None else
+                             f"{fmt.format(r[key])} ± {fmt.format(r[key + '_std'])}")
+        body.append(cells)
+    return markdown_table(header, body)
+
+
+def _loeo_markdown(rows, wins, models):
+    label = {m: MODELS[m].label if m in MODELS else m for m in models}
+    lines = []
+    for target in ("K_VRH", "G_VRH"):
+        lines += ["", f"**{_TARGET_LABEL[target]}**: R^2 / RMSE (GPa) on the held-out materials",
+                  ""]
+        header = ["Held-out element", "n test"] + [label[m] for m in models]
+        body = []
+        for row in rows:
+            cell = row[target]
+            best = max((v[0] for v in cell.values()), default=None)
+            values = []
+            for m in models:
+                if m not in cell:
+                    values.append("-")
+                    continue
+                r2, rmse = cell[m]
+                text = f"{r2:.2f} / {rmse:.1f}"
+                values.append(f"**{text}**" if r2 == best else text)
+            body.append([row["element"], row["n_test"], *values])
+        lines += markdown_table(header, body)
+    n_tasks = sum(1 for row in rows for t in ("K_VRH", "G_VRH") if len(row[t]) == len(models))
+    lines += ["", f"Tasks won (highest R^2 of {n_tasks} element x target tasks; ties share):", ""]
+    lines += markdown_table(["Model", "Wins"], [[label[m], wins[m]] for m in models])
+    return lines
+
+
+def parity_plots(results, out_dir, protocol="cv"):
+    """Draw predicted vs DFT moduli for each model and target (the paper's Figure 5).
+
+    For ``cv`` every material appears once, predicted by the fold that held it out.
+
+    Parameters
+    ----------
+    results : list of dict
+    out_dir : str or path-like
+    protocol : str, default="cv"
+
+    Returns
+    -------
+    list of pathlib.Path
+        The PNG files: one per (model, target) and one grid of all of them.
+    """
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    groups = _by(results, protocol)
+    models = _model_order(m for m, _ in groups)
+    targets = [t for t in ("K_VRH", "G_VRH") if any((m, t) in groups for m in models)]
+    paths = []
+    if not models:
+        return paths
+    grid_fig, axes = plt.subplots(len(targets), len(models), squeeze=False,
+                                  figsize=(3.2 * len(models), 3.2 * len(targets)))
+    for j, model in enumerate(models):
+        for i, target in enumerate(targets):
+            folds = groups.get((model, target))
+            if not folds:
+                axes[i, j].set_visible(False)
+                continue
+            y_true = np.concatenate([f["y_true"] for f in folds])
+            y_pred = np.concatenate([f["y_pred"] for f in folds])
+            title = f"{folds[0]['label']}, {target}"
+            fig, ax = plt.subplots(figsize=(4, 4))
+            for a in (ax, axes[i, j]):
+                _parity(a, y_true, y_pred, title)
+            fig.tight_layout()
+            path = out_dir / f"parity_{protocol}_{model}_{target}.png"
+            fig.savefig(path, dpi=110)
+            plt.close(fig)
+            paths.append(path)
+    grid_fig.tight_layout()
+    path = out_dir / f"parity_{protocol}_all.png"
+    grid_fig.savefig(path, dpi=90)
+    plt.close(grid_fig)
+    paths.append(path)
+    return paths
+
+
+def _parity(ax, y_true, y_pred, title):
+    m = regression_metrics(y_true, y_pred)
+    hi = 1.05 * max(float(np.max(y_true)), float(np.max(y_pred)))
+    lo = min(0.0, float(np.min(y_pred)))
+    ax.plot([lo, hi], [lo, hi], color="0.5", lw=1, zorder=0)
+    ax.scatter(y_true, y_pred, s=8, alpha=0.6, edgecolors="none")
+    ax.set_xlim(lo, hi)
+    ax.set_ylim(lo, hi)
+    ax.set_aspect("equal")
+    ax.set_xlabel("DFT (GPa)")
+    ax.set_ylabel("predicted (GPa)")
+    ax.set_title(f"{title}\nR$^2$={m['r2']:.3f}  RMSE={m['rmse']:.1f} GPa", fontsize=9)
+
+
+def write_report(run, results_dir, extra_lines=()):
+    """Write ``results.md``, ``summary.json`` and the parity plots; return the text.
+
+    Parameters
+    ----------
+    run : sklearn.utils.Bunch
+        The return value of :func:`skecd.benchmark.run_benchmark`.
+    results_dir : str or path-like
+    extra_lines : sequence of str
+        Lines added under the heading (for example the command line and timings).
+
+    Returns
+    -------
+    str
+        The Markdown report (also printed by ``skecd benchmark``).
+    """
+    results_dir = Path(results_dir)
+    results = run.results
+    lines = ["# skecd benchmark results", "", *extra_lines]
+    cv_rows = cv_table(results)
+    summary = {"settings": run.settings, "feature_seconds": run.feature_seconds,
+               "n_materials": len(run.data.material_ids), "splits": run.splits}
+    if cv_rows:
+        n_folds = max(r["n_folds"] for r in cv_rows)
+        lines += ["", f"## {n_folds}-fold cross-validation (layout of the paper's Table 2)", "",
+                  "Mean ± standard deviation over the folds; RMSE and MAE in GPa.", ""]
+        lines += _cv_markdown(cv_rows)
+        summary["cv"] = cv_rows
+        plots = parity_plots(results, results_dir / "plots", "cv")
+        lines += ["", "Parity plots (out-of-fold predictions): "
+                  + ", ".join(f"`plots/{p.name}`" for p in plots)]
+    if any(r["protocol"] == "loeo" for r in results):
+        rows, wins, models = loeo_table(results)
+        lines += ["", "## Leave-one-element-out (layout of the paper's Table 3)"]
+        lines += _loeo_markdown(rows, wins, models)
+        summary["loeo"] = {"rows": rows, "wins": wins}
+    fit_seconds = defaultdict(float)
+    for r in results:
+        fit_seconds[(r["protocol"], r["model"])] += r["fit_seconds"] + r["predict_seconds"]
+    lines += ["", "## Time", "", "Features (computed once for all materials, seconds): "
+              + (", ".join(f"{k} {v:.1f}" for k, v in run.feature_seconds.items()) or "none"),
+              ""]
+    lines += markdown_table(["Protocol", "Model", "Fit + predict, all splits and targets (s)"],
+                            [[p, MODELS[m].label, f"{t:.1f}"] for (p, m), t in fit_seconds.items()])
+    summary["fit_seconds"] = {f"{p}/{m}": t for (p, m), t in fit_seconds.items()}
+    text = "\n".join(lines) + "\n"
+    (results_dir).mkdir(parents=True, exist_ok=True)
+    tmp = results_dir / ".results.md.part"
+    tmp.write_text(text)
+    tmp.replace(results_dir / "results.md")
+    write_json(results_dir / "summary.json", summary)
+    return text

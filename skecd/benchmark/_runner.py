@@ -1,0 +1,433 @@
+"""Protocols of the benchmark and its on-disk cache of features and results.
+
+Layout of a results directory::
+
+    features/<feature>-<key>.joblib       cached feature arrays (one per data set and settings)
+    features/<feature>-<key>.json         how long each took to compute
+    results/<protocol>/<model>/<target>/<split>-<key>.json   one fitted split each
+
+Every result file is written atomically (temporary name, then ``os.replace``),
+so an interrupted run leaves only finished results, and a rerun with the same
+settings skips them.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import platform
+import time
+from collections import Counter
+from pathlib import Path
+
+import joblib
+import numpy as np
+from sklearn.base import clone
+from sklearn.model_selection import KFold
+from sklearn.utils import Bunch
+from tqdm.auto import tqdm
+
+from .._version import __version__
+from ._metrics import regression_metrics
+from ._models import DEFAULT_SETTINGS, FEATURES, MODELS, combine_features
+
+__all__ = [
+    "DEFAULT_LOEO_MIN_COUNT",
+    "PROTOCOLS",
+    "TARGETS",
+    "element_counts",
+    "load_benchmark_data",
+    "loeo_elements",
+    "make_splits",
+    "run_benchmark",
+]
+
+PROTOCOLS = ("cv", "loeo")
+TARGETS = ("K_VRH", "G_VRH")
+
+#: Elements present in at least this many materials are held out, one at a time,
+#: by the ``loeo`` protocol. On the 369 bundled materials with densities, 19 selects
+#: eleven elements (Al 32, Li 31, Sn 28, N 24, C 23, Rb 22, O 22, Te 20, Se 20,
+#: Co 19, Na 19), as many as the paper's Table 3; 20 would select nine.
+DEFAULT_LOEO_MIN_COUNT = 19
+
+
+def load_benchmark_data(max_samples=None, seed=0):
+    """Load the bundled data set (densities and moduli), optionally a seeded subset.
+
+    Parameters
+    ----------
+    max_samples : int, default=None
+        Keep this many materials, drawn at random with ``seed`` (for tests and
+        trials); None keeps all.
+    seed : int, default=0
+
+    Returns
+    -------
+    sklearn.utils.Bunch
+        ``data`` (list of ChargeDensity), ``target`` (n, 2) K_VRH and G_VRH in
+        GPa, ``target_names``, ``material_ids``, ``formulas``.
+    """
+    bunch = _load_all()
+    n = len(bunch.data)
+    index = np.arange(n)
+    if max_samples is not None:
+        if not 2 <= int(max_samples) <= n:
+            raise ValueError(f"max_samples must be between 2 and {n}, got {max_samples!r}")
+        rng = np.random.default_rng(seed)
+        index = np.sort(rng.choice(n, size=int(max_samples), replace=False))
+    return Bunch(
+        data=[bunch.data[i] for i in index],
+        target=np.asarray(bunch.target, dtype=np.float64)[index],
+        target_names=list(bunch.target_names),
+        material_ids=[str(bunch.material_ids[i]) for i in index],
+        formulas=[str(bunch.formulas[i]) for i in index],
+    )
+
+
+@functools.lru_cache(maxsize=1)
+def _load_all():
+    # Reading the 369 densities takes seconds; tests and notebooks call the
+    # runner several times in one process, so the (read-only) data are kept.
+    from ..datasets import load_fcc_elastic
+
+    return load_fcc_elastic()
+
+
+def element_counts(formulas):
+    """Count, for each element, the materials whose formula contains it.
+
+    Parameters
+    ----------
+    formulas : list of str
+
+    Returns
+    -------
+    collections.Counter
+    """
+    from pymatgen.core import Composition
+
+    counts = Counter()
+    for formula in formulas:
+        counts.update(str(e) for e in Composition(formula).elements)
+    return counts
+
+
+def loeo_elements(formulas, min_count=DEFAULT_LOEO_MIN_COUNT):
+    """Return the elements held out by the ``loeo`` protocol, most frequent first.
+
+    Parameters
+    ----------
+    formulas : list of str
+    min_count : int, default=DEFAULT_LOEO_MIN_COUNT
+
+    Returns
+    -------
+    list of str
+    """
+    counts = element_counts(formulas)
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    chosen = [e for e, c in ranked if c >= min_count]
+    if not chosen:
+        raise ValueError(
+            f"no element is present in at least min_count={min_count} of the "
+            f"{len(formulas)} materials; lower --min-count"
+        )
+    return chosen
+
+
+def make_splits(protocol, formulas, *, n_splits=5, seed=0, min_count=DEFAULT_LOEO_MIN_COUNT):
+    """Return the train/test splits of a protocol.
+
+    Parameters
+    ----------
+    protocol : {"cv", "loeo"}
+        ``cv``: shuffled ``KFold(n_splits)`` seeded with ``seed``; ``loeo``: for
+        each element of :func:`loeo_elements`, test on the materials containing
+        it and train on all the others (``LeaveOneElementOut``).
+    formulas : list of str
+    n_splits, seed, min_count : int
+
+    Returns
+    -------
+    list of (str, ndarray, ndarray)
+        Split name (``"fold0"`` ... or the element), train and test indices.
+    """
+    n = len(formulas)
+    if protocol == "cv":
+        kf = KFold(n_splits=n_splits, shuffle=True, random_state=seed)
+        return [(f"fold{i}", tr, te) for i, (tr, te) in enumerate(kf.split(np.arange(n)))]
+    if protocol == "loeo":
+        elements = loeo_elements(formulas, min_count)
+        return [(e, tr, te) for e, (tr, te) in zip(elements, _loeo_split(formulas, elements))]
+    raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
+
+
+def _loeo_split(formulas, elements):
+    from ..model_selection import LeaveOneElementOut
+
+    splitter = LeaveOneElementOut(elements=elements)
+    return splitter.split(np.arange(len(formulas)).reshape(-1, 1), groups=formulas)
+
+
+def _digest(obj):
+    return joblib.hash(json.dumps(obj, sort_keys=True, default=str))[:12]
+
+
+def _atomic_write_bytes(path, writer):
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
+    try:
+        writer(tmp)
+        os.replace(tmp, path)
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+    return path
+
+
+def write_json(path, obj):
+    """Write ``obj`` as JSON to ``path`` atomically."""
+
+    def writer(tmp):
+        with open(tmp, "w") as fh:
+            json.dump(obj, fh, indent=1, default=_json_default)
+
+    return _atomic_write_bytes(path, writer)
+
+
+def _json_default(obj):
+    if isinstance(obj, np.generic):
+        return obj.item()
+    if isinstance(obj, np.ndarray):
+        return obj.tolist()
+    raise TypeError(f"cannot write {type(obj).__name__} as JSON")
+
+
+class _FeatureCache:
+    """Features of the whole data set, computed once per (feature, settings, data).
+
+    The featurisers are stateless (their ``fit`` learns nothing from the data), so
+    computing them once on all materials and indexing the rows per fold gives the
+    same arrays as a Pipeline refitted in each fold, without leaking anything from
+    the test materials, at a fraction of the cost (voxelising is the slow part).
+    """
+
+    def __init__(self, root, data, settings, verbose=True):
+        self.root = Path(root) / "features"
+        self.data = data
+        self.settings = settings
+        self.verbose = verbose
+        self.data_key = _digest(data.material_ids)
+        self.seconds = {}
+        self._memory = {}
+
+    def key(self, name):
+        spec = FEATURES[name]
+        parts = {"feature": name, "data": self.data_key}
+        parts.update({k: self.settings[k] for k in spec.settings})
+        return f"{name}-{_digest(parts)}"
+
+    def get(self, name):
+        key = self.key(name)
+        if key in self._memory:
+            return self._memory[key]
+        path = self.root / f"{key}.joblib"
+        meta_path = self.root / f"{key}.json"
+        if path.exists():
+            value = joblib.load(path)
+            if meta_path.exists():
+                self.seconds[name] = json.loads(meta_path.read_text())["seconds"]
+        else:
+            spec = FEATURES[name]
+            source = self.data.data if spec.source is None else self.get(spec.source)
+            if self.verbose:
+                tqdm.write(f"computing features {name!r} of {len(self.data.data)} materials ...")
+            start = time.perf_counter()
+            value = spec.make(self.settings).fit_transform(source)
+            seconds = time.perf_counter() - start
+            if isinstance(value, np.ndarray) and value.dtype == np.float64 and value.ndim > 2:
+                value = value.astype(np.float32)
+            _atomic_write_bytes(path, lambda tmp: joblib.dump(value, tmp))
+            write_json(meta_path, {"feature": name, "seconds": seconds, "key": key,
+                                   "settings": {k: self.settings[k] for k in spec.settings},
+                                   "n_samples": len(self.data.data)})
+            self.seconds[name] = seconds
+        self._memory[key] = value
+        return value
+
+    def recorded_seconds(self, names):
+        """Seconds each feature took when it was computed (now or by an earlier run)."""
+        out = {}
+        for name in sorted(names):
+            spec = FEATURES[name]
+            for n in ([name] + ([spec.source] if spec.source else [])):
+                meta = self.root / f"{self.key(n)}.json"
+                if meta.exists():
+                    out[n] = json.loads(meta.read_text())["seconds"]
+        return out
+
+
+def _result_path(root, protocol, model, target, split, key):
+    return Path(root) / "results" / protocol / model / target / f"{split}-{key}.json"
+
+
+def run_benchmark(
+    models=("rf_magpie",),
+    protocols=("cv",),
+    targets=TARGETS,
+    *,
+    results_dir="skecd_results",
+    settings=None,
+    n_splits=5,
+    min_count=DEFAULT_LOEO_MIN_COUNT,
+    max_samples=None,
+    fit=True,
+    progress=True,
+):
+    """Fit and score every (model, target, protocol, split), reusing cached results.
+
+    Parameters
+    ----------
+    models : sequence of str
+        Keys of :data:`skecd.benchmark.MODELS`.
+    protocols : sequence of {"cv", "loeo"}
+    targets : sequence of {"K_VRH", "G_VRH"}
+        One model is fitted per target.
+    results_dir : str or path-like, default="skecd_results"
+    settings : dict, default=None
+        Overrides of :data:`skecd.benchmark.DEFAULT_SETTINGS`.
+    n_splits : int, default=5
+        Folds of the ``cv`` protocol.
+    min_count : int, default=DEFAULT_LOEO_MIN_COUNT
+        Threshold of the ``loeo`` protocol (see :func:`loeo_elements`).
+    max_samples : int, default=None
+        Use a seeded random subset of the materials.
+    fit : bool, default=True
+        If False, only collect the results already in ``results_dir`` (for a report
+        while a run is going on); the others are listed in ``missing``.
+    progress : bool, default=True
+        Show progress bars and messages.
+
+    Returns
+    -------
+    sklearn.utils.Bunch
+        ``results`` (list of dict, one per split, as written to disk),
+        ``n_fitted`` and ``n_cached`` (how many were computed now and reused),
+        ``missing`` (``(protocol, model, target, split)`` not computed, with ``fit=False``),
+        ``feature_seconds`` (dict), ``settings``, ``data`` (the data set).
+    """
+    s = {**DEFAULT_SETTINGS, **(settings or {})}
+    unknown = set(s) - set(DEFAULT_SETTINGS)
+    if unknown:
+        raise ValueError(f"unknown settings {sorted(unknown)}")
+    for m in models:
+        if m not in MODELS:
+            raise ValueError(f"unknown model {m!r}; known: {sorted(MODELS)}")
+        missing = MODELS[m].missing()
+        if missing:
+            raise ImportError(f"model {m!r} needs {missing}, not available in this installation")
+    for p in protocols:
+        if p not in PROTOCOLS:
+            raise ValueError(f"unknown protocol {p!r}; known: {PROTOCOLS}")
+    data = load_benchmark_data(max_samples=max_samples, seed=s["seed"])
+    for t in targets:
+        if t not in data.target_names:
+            raise ValueError(f"unknown target {t!r}; known: {data.target_names}")
+    cache = _FeatureCache(results_dir, data, s, verbose=progress)
+    splits = {
+        p: make_splits(p, data.formulas, n_splits=n_splits, seed=s["seed"], min_count=min_count)
+        for p in protocols
+    }
+    tasks = [
+        (p, m, t, split)
+        for m in models
+        for p in protocols
+        for t in targets
+        for split in splits[p]
+    ]
+    results, missing, n_fitted, n_cached = [], [], 0, 0
+    bar = tqdm(tasks, desc="benchmark", unit="fit", disable=not progress)
+    for protocol, model, target, (split, train, test) in bar:
+        spec = MODELS[model]
+        key = _digest(
+            {
+                "model": model,
+                "target": target,
+                "protocol": protocol,
+                "split": split,
+                "test": [data.material_ids[i] for i in test],
+                "n_train": len(train),
+                "data": cache.data_key,
+                "settings": {k: s[k] for k in spec.settings},
+            }
+        )
+        path = _result_path(results_dir, protocol, model, target, split, key)
+        bar.set_postfix_str(f"{model} {target} {protocol}:{split}")
+        if path.exists():
+            results.append(json.loads(path.read_text()))
+            n_cached += 1
+            continue
+        if not fit:
+            missing.append((protocol, model, target, split))
+            continue
+        arrays = [cache.get(f) for f in spec.features]
+        y = data.target[:, data.target_names.index(target)]
+        estimator = clone(spec.make_estimator(s))
+        start = time.perf_counter()
+        estimator.fit(combine_features(spec, arrays, train), y[train])
+        fit_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        y_pred = np.asarray(estimator.predict(combine_features(spec, arrays, test)))
+        predict_seconds = time.perf_counter() - start
+        y_pred = y_pred.reshape(len(test), -1)[:, 0]
+        record = {
+            "model": model,
+            "label": spec.label,
+            "target": target,
+            "protocol": protocol,
+            "split": split,
+            "key": key,
+            "n_train": int(len(train)),
+            "material_ids": [data.material_ids[i] for i in test],
+            "formulas": [data.formulas[i] for i in test],
+            "y_true": y[test].tolist(),
+            "y_pred": y_pred.astype(np.float64).tolist(),
+            "metrics": regression_metrics(y[test], y_pred),
+            "fit_seconds": fit_seconds,
+            "predict_seconds": predict_seconds,
+            "settings": {k: s[k] for k in spec.settings},
+            "skecd_version": __version__,
+            "machine": machine_description(),
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        write_json(path, record)
+        results.append(record)
+        n_fitted += 1
+    return Bunch(
+        results=results,
+        n_fitted=n_fitted,
+        n_cached=n_cached,
+        missing=missing,
+        feature_seconds=cache.recorded_seconds({f for m in models for f in MODELS[m].features}),
+        settings=s,
+        data=data,
+        splits={p: [name for name, _, _ in sp] for p, sp in splits.items()},
+    )
+
+
+def machine_description():
+    """A one-line description of this machine (CPU model and count, platform)."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            for line in fh:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+    except OSError:
+        pass
+    n = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return f"{cpu}, {n} CPU cores available, {platform.system()} {platform.release()}"

@@ -1,0 +1,234 @@
+"""Densities of many structures: worker processes, resumable output, failure record."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import platform
+import time
+import traceback
+from pathlib import Path
+
+import numpy as np
+from joblib import Parallel, delayed
+from pymatgen.core import Structure
+from tqdm.auto import tqdm
+
+from ..io import read_gpaw_npz, write_gpaw_npz
+from ._gpaw import compute_density, import_gpaw
+from ._settings import describe_settings
+
+__all__ = ["build_densities", "read_structure_records"]
+
+MANIFEST_NAME = "MANIFEST.json"
+FAILURES_NAME = "failures.json"
+
+
+def read_structure_records(path):
+    """Read a JSON list of structure records (optionally gzipped).
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.json`` or ``.json.gz`` file holding a list of objects, each with a
+        ``material_id`` (a string, used as the output file name) and a
+        ``structure`` (pymatgen ``Structure.as_dict()``); other keys (such as
+        ``formula``, ``K_VRH``) are ignored. The bundled
+        ``fcc_fm3m_elastic.json.gz`` (see
+        :func:`skecd.datasets.load_fcc_elastic_structures`) has this layout.
+
+    Returns
+    -------
+    list of dict
+        ``{"material_id": str, "structure": Structure}`` in file order.
+
+    Raises
+    ------
+    ValueError
+        Naming the file and the index of the first bad record, or a repeated id.
+    """
+    path = Path(path)
+    opener = gzip.open if path.name.endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8") as fh:
+            raw = json.load(fh)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"No such structures file: {str(path)!r}") from None
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"Could not read structures file {str(path)!r}: {exc}") from exc
+    if not isinstance(raw, list):
+        raise ValueError(f"{path}: expected a JSON list of records, got {type(raw).__name__}")
+    records, seen = [], set()
+    for index, item in enumerate(raw):
+        where = f"{path}, record {index}"
+        if not isinstance(item, dict) or "material_id" not in item or "structure" not in item:
+            raise ValueError(f"{where}: needs the keys 'material_id' and 'structure'")
+        mid = item["material_id"]
+        if not isinstance(mid, str) or not mid or os.sep in mid or mid.startswith("."):
+            raise ValueError(f"{where}: material_id {mid!r} cannot name a file")
+        if mid in seen:
+            raise ValueError(f"{where}: material_id {mid!r} appears twice")
+        seen.add(mid)
+        try:
+            structure = Structure.from_dict(item["structure"])
+        except Exception as exc:
+            raise ValueError(f"{where} ({mid}): invalid structure: {exc}") from exc
+        records.append({"material_id": mid, "structure": structure})
+    return records
+
+
+def _compute_and_write(material_id, structure, outdir, log_dir):
+    """Worker: compute one density, write it atomically, report what happened."""
+    start = time.process_time()
+    entry = {"material_id": material_id, "formula": structure.composition.reduced_formula}
+    try:
+        txt = None if log_dir is None else str(Path(log_dir) / f"{material_id}.txt")
+        rho = compute_density(structure, txt=txt)  # one thread (see compute_density)
+        write_gpaw_npz(rho, Path(outdir) / f"{material_id}.npz")
+    except Exception as exc:  # recorded, never stops the run
+        entry["error"] = f"{type(exc).__name__}: {exc}"
+        entry["traceback"] = traceback.format_exc(limit=5)
+        entry["cpu"] = time.process_time() - start
+        return entry
+    entry.update(
+        nat=len(rho.structure),
+        spin=rho.spin is not None,
+        shape=list(rho.grid_shape),
+        nval=rho.metadata["n_valence"],
+        cpu=time.process_time() - start,
+    )
+    return entry
+
+
+def _entry_from_file(path, material_id):
+    rho = read_gpaw_npz(path)
+    return {
+        "material_id": material_id,
+        "formula": rho.formula,
+        "nat": len(rho.structure),
+        "spin": rho.spin is not None,
+        "shape": list(rho.grid_shape),
+        "nval": rho.metadata.get("n_valence", rho.n_electrons),
+        "cpu": None,  # computed by an earlier run that did not record it
+    }
+
+
+def _first_line(text):
+    return text.strip().splitlines()[0] if text.strip() else text
+
+
+def _write_json(path, obj):
+    tmp = path.with_name(path.name + ".part")
+    tmp.write_text(json.dumps(obj, indent=1, default=float), encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _read_json(path, default):
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else default
+
+
+def _code_versions():
+    import ase
+    import gpaw
+
+    return {
+        "gpaw": gpaw.__version__,
+        "ase": ase.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def build_densities(records, outdir, *, n_jobs=1, progress=True, log_dir=None):
+    """Compute and save the density of every record, resuming an earlier run.
+
+    Each density is written as ``OUTDIR/<material_id>.npz`` (the format of
+    :func:`skecd.io.read_gpaw_npz`) through a temporary file that is renamed
+    when complete, so a killed run never leaves a file that looks finished;
+    ids whose ``.npz`` exists are skipped. A material that fails (for example
+    an element without a PAW setup) is recorded in ``OUTDIR/failures.json``
+    and the run goes on; ``OUTDIR/MANIFEST.json`` records the code versions,
+    the settings, and per material its formula, atoms, spin, grid, valence
+    count and CPU seconds (the layout of the bundled data's manifest).
+
+    Parameters
+    ----------
+    records : list of dict or str or path-like
+        Records ``{"material_id": str, "structure": Structure}``, or a JSON file
+        of them read with :func:`read_structure_records`.
+    outdir : str or path-like
+        Output directory, created if needed.
+    n_jobs : int, default=1
+        Number of worker processes (joblib's loky backend), one material each,
+        one thread each. ``-1`` uses all CPUs.
+    progress : bool, default=True
+        Show a tqdm progress bar.
+    log_dir : str, path-like or None, default=None
+        Directory for GPAW's text logs (``<material_id>.txt``); None keeps none.
+
+    Returns
+    -------
+    dict
+        The manifest written to ``OUTDIR/MANIFEST.json``: ``counts`` (``done``,
+        ``failed``, ``skipped`` in this run, ``missing``), ``done``, ``failed``,
+        ``missing``, ``code``, ``settings``.
+    """
+    import_gpaw()  # fail early, with the install hint, before any work
+    if not isinstance(records, (list, tuple)):
+        records = read_structure_records(records)
+    outdir = Path(outdir)
+    outdir.mkdir(parents=True, exist_ok=True)
+    if log_dir is not None:
+        Path(log_dir).mkdir(parents=True, exist_ok=True)
+    manifest_path, failures_path = outdir / MANIFEST_NAME, outdir / FAILURES_NAME
+    done = {e["material_id"]: e for e in _read_json(manifest_path, {}).get("done", [])}
+    failed = {e["material_id"]: e for e in _read_json(failures_path, [])}
+
+    todo = [r for r in records if not (outdir / f"{r['material_id']}.npz").is_file()]
+    n_skipped = len(records) - len(todo)
+    for r in records:  # finished files of a run killed before it updated the manifest
+        mid = r["material_id"]
+        if mid not in done and (outdir / f"{mid}.npz").is_file():
+            done[mid] = _entry_from_file(outdir / f"{mid}.npz", mid)
+            failed.pop(mid, None)
+
+    def save():
+        ids = [r["material_id"] for r in records]
+        _write_json(failures_path, list(failed.values()))
+        manifest = {
+            "code": _code_versions(),
+            "settings": describe_settings(),
+            "counts": {
+                "done": sum(mid in done for mid in ids),
+                "failed": sum(mid in failed for mid in ids),
+                "skipped": n_skipped,
+                "missing": sum(mid not in done and mid not in failed for mid in ids),
+            },
+            "done": list(done.values()),
+            "failed": [
+                {**{k: e[k] for k in ("material_id", "formula")}, "error": _first_line(e["error"])}
+                for e in failed.values()
+            ],
+            "missing": [mid for mid in ids if mid not in done and mid not in failed],
+        }
+        _write_json(manifest_path, manifest)
+        return manifest
+
+    jobs = (
+        delayed(_compute_and_write)(r["material_id"], r["structure"], str(outdir), log_dir)
+        for r in todo
+    )
+    results = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator_unordered")(jobs)
+    with tqdm(total=len(todo), desc="GPAW densities", unit="material", disable=not progress) as bar:
+        for entry in results:
+            mid = entry["material_id"]
+            if "error" in entry:
+                failed[mid] = entry
+                done.pop(mid, None)
+            else:
+                done[mid] = entry
+                failed.pop(mid, None)
+            save()  # after every material, so a killed run keeps its record
+            bar.update()
+    return save()

@@ -1,0 +1,65 @@
+"""The ``skecd density`` command: GPAW densities for a JSON file of structures."""
+
+from __future__ import annotations
+
+import argparse
+
+__all__ = ["add_parser"]
+
+
+def add_parser(subparsers):
+    """Register the ``density`` subcommand on the ``skecd`` command's subparsers.
+
+    Parameters
+    ----------
+    subparsers : argparse._SubParsersAction
+        The object returned by ``ArgumentParser.add_subparsers``.
+
+    Returns
+    -------
+    argparse.ArgumentParser
+        The subcommand's parser (its ``func`` runs the command).
+    """
+    parser = subparsers.add_parser(
+        "density",
+        help="compute GPAW valence charge densities for a JSON file of structures",
+        description=(
+            "Compute the valence charge density of every structure in STRUCTURES "
+            "(a JSON list, optionally gzipped, of records with 'material_id' and "
+            "'structure' as pymatgen Structure.as_dict(), like the bundled "
+            "fcc_fm3m_elastic.json.gz) with GPAW and the settings of skecd's bundled "
+            "densities. Writes OUTDIR/<material_id>.npz, skipping those that exist "
+            "(resumable), records failures in OUTDIR/failures.json without stopping, "
+            "and the run in OUTDIR/MANIFEST.json. Needs GPAW: pip install 'skecd[dft]'."
+        ),
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("structures", metavar="STRUCTURES", help="JSON (.json or .json.gz) file")
+    parser.add_argument("-o", "--outdir", required=True, help="output directory")
+    parser.add_argument(
+        "-j", "--n-jobs", type=int, default=1, help="worker processes (one material each)"
+    )
+    parser.add_argument("--log-dir", default=None, help="directory for GPAW's text logs")
+    parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    parser.set_defaults(func=_run)
+    return parser
+
+
+def _run(args) -> int:
+    from ._builder import build_densities
+
+    manifest = build_densities(
+        args.structures,
+        args.outdir,
+        n_jobs=args.n_jobs,
+        progress=not args.no_progress,
+        log_dir=args.log_dir,
+    )
+    counts = manifest["counts"]
+    print(
+        f"{counts['done']} done, {counts['failed']} failed, {counts['missing']} missing "
+        f"({counts['skipped']} already there); see {args.outdir}/MANIFEST.json"
+    )
+    for entry in manifest["failed"]:
+        print(f"failed: {entry['material_id']} ({entry['formula']}): {entry['error']}")
+    return 0 if counts["missing"] == 0 else 1

@@ -1,0 +1,457 @@
+"""Magpie composition features (matminer's ``ElementProperty`` "magpie" preset)."""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Mapping
+
+import numpy as np
+import scipy.sparse as sp
+from joblib import Parallel, delayed, effective_n_jobs
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils import gen_even_slices
+from sklearn.utils.validation import check_array, check_is_fitted
+from tqdm.auto import tqdm
+
+__all__ = ["MagpieFeaturizer"]
+
+# The paper arranges the 132 Magpie features as a 12 x 12 image: 12 zeros are appended.
+_N_MAGPIE = 132
+_SQUARE_SIDE = 12
+
+
+class MagpieFeaturizer(TransformerMixin, BaseEstimator):
+    """Compute the 132 Magpie composition features of each sample.
+
+    The features are those of matminer's
+    ``ElementProperty.from_preset("magpie")``: six statistics (minimum,
+    maximum, range, fraction-weighted mean, average deviation, mode) of 22
+    elemental properties, over the elements of each composition. With
+    ``pad_to_square=True`` twelve zeros are appended so that each row can be
+    reshaped to the 12 x 12 image used by the Magpie CNN of Zhao et al.
+
+    Parameters
+    ----------
+    pad_to_square : bool, default=False
+        Append 12 zero features (132 -> 144 = 12 x 12).
+    impute_nan : bool, default=False
+        What to do when an element lacks one of the 22 elemental properties in
+        matminer's Magpie table (e.g. the electronegativity of He, Ne or Ar, or
+        any property of the superheavy elements). ``False`` raises an error
+        naming the element, the property and the sample. ``True`` uses
+        matminer's imputation (the mean of the property over all elements),
+        which you then opt into knowingly.
+    n_jobs : int, default=None
+        Number of joblib workers featurising samples (and reading files) in
+        parallel. ``None`` means 1 unless in a :func:`joblib.parallel_backend`
+        context; ``-1`` uses all processors. matminer's own multiprocessing is
+        not used.
+    verbose : bool, default=False
+        Show a tqdm progress bar over the samples.
+
+    Attributes
+    ----------
+    featurizer_ : matminer.featurizers.composition.ElementProperty
+        The matminer featuriser, built in :meth:`fit`.
+    n_features_in_ : int
+        Always 1: ``X`` is one column of samples.
+    feature_names_in_ : ndarray of shape (1,)
+        The column name, when ``X`` was a one-column pandas DataFrame.
+
+    See Also
+    --------
+    skecd.model_selection.LeaveOneElementOut : Split samples by the elements they contain.
+
+    Notes
+    -----
+    Each sample of ``X`` may be
+
+    - a chemical formula (``str``), e.g. ``"NaCl"``;
+    - a pymatgen ``Composition``, ``Structure`` (or ``Molecule``), or a
+      ``VolumetricData`` such as a ``Chgcar``;
+    - a :class:`skecd.io.ChargeDensity`;
+    - a path to a VASP CHGCAR-like file (only its structure header is read, not
+      the grid) or to a skecd/GPAW ``.npz`` density (only its ``species`` array is
+      read). A ``str`` that names an existing file is taken as a path, any other
+      ``str`` as a formula.
+
+    ``X`` is a 1D list/array of samples, a one-column 2D array, or a pandas
+    Series or one-column DataFrame.
+
+    Examples
+    --------
+    >>> from skecd.preprocessing import MagpieFeaturizer
+    >>> feat = MagpieFeaturizer().fit(["NaCl", "Si"])
+    >>> feat.transform(["NaCl", "Si"]).shape
+    (2, 132)
+    >>> feat.get_feature_names_out()[0]
+    'MagpieData minimum Number'
+    >>> MagpieFeaturizer(pad_to_square=True).fit_transform(["NaCl"]).reshape(-1, 12, 12).shape
+    (1, 12, 12)
+    """
+
+    def __init__(self, pad_to_square=False, impute_nan=False, n_jobs=None, verbose=False):
+        self.pad_to_square = pad_to_square
+        self.impute_nan = impute_nan
+        self.n_jobs = n_jobs
+        self.verbose = verbose
+
+    def fit(self, X, y=None):
+        """Build the matminer featuriser and check the shape of ``X``.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples,) or (n_samples, 1)
+            Formulas, compositions, structures, densities or file paths.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : MagpieFeaturizer
+            The fitted featuriser.
+        """
+        from matminer.featurizers.composition import ElementProperty
+
+        for name in ("pad_to_square", "impute_nan", "verbose"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise TypeError(f"{name} must be a bool, got {getattr(self, name)!r}")
+        _samples_of(X, self, reset=True)
+        self.featurizer_ = ElementProperty.from_preset("magpie", impute_nan=bool(self.impute_nan))
+        return self
+
+    def transform(self, X):
+        """Compute the Magpie features of every sample.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples,) or (n_samples, 1)
+            Formulas, compositions, structures, densities or file paths.
+
+        Returns
+        -------
+        ndarray of shape (n_samples, 132) or (n_samples, 144), dtype float64
+            The features, in the order of :meth:`get_feature_names_out`.
+        """
+        check_is_fitted(self, "featurizer_")
+        samples = _samples_of(X, self, reset=False)
+        n = len(samples)
+        impute = bool(self.impute_nan)
+        with tqdm(total=n, disable=not self.verbose, desc="Magpie features") as progress:
+            if effective_n_jobs(self.n_jobs) == 1:
+                rows = []
+                for index, sample in enumerate(samples):
+                    rows.append(_featurize_sample(self.featurizer_, sample, index, impute))
+                    progress.update()
+            else:
+                # Chunks, so that the featuriser (its elemental tables) is pickled once per
+                # chunk rather than once per sample.
+                n_chunks = min(n, 4 * effective_n_jobs(self.n_jobs))
+                chunks = [range(n)[s] for s in gen_even_slices(n, n_chunks)]
+                jobs = (
+                    delayed(_featurize_chunk)(
+                        self.featurizer_, [samples[i] for i in chunk], chunk.start, impute
+                    )
+                    for chunk in chunks
+                )
+                rows = []
+                for chunk_rows in Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs):
+                    rows.extend(chunk_rows)
+                    progress.update(len(chunk_rows))
+        features = np.asarray(rows, dtype=np.float64).reshape(n, _N_MAGPIE)
+        if self.pad_to_square:
+            pad = np.zeros((len(samples), _SQUARE_SIDE**2 - _N_MAGPIE), dtype=np.float64)
+            features = np.hstack([features, pad])
+        return features
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output features: matminer's labels, then ``pad_0`` ... ``pad_11``.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Only checked against ``feature_names_in_`` when given.
+
+        Returns
+        -------
+        ndarray of str, shape (132,) or (144,)
+        """
+        check_is_fitted(self, "featurizer_")
+        if input_features is not None:
+            input_features = np.asarray(input_features, dtype=object)
+            expected = getattr(self, "feature_names_in_", None)
+            if len(input_features) != 1 or (
+                expected is not None and not np.array_equal(input_features, expected)
+            ):
+                raise ValueError(
+                    f"input_features should be {list(expected) if expected is not None else 1}"
+                    f" (one column of samples), got {list(input_features)}"
+                )
+        names = list(self.featurizer_.feature_labels())
+        if self.pad_to_square:
+            names += [f"pad_{i}" for i in range(_SQUARE_SIDE**2 - _N_MAGPIE)]
+        return np.asarray(names, dtype=object)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        # The samples are formulas (str) or objects, one per row of a single column; a 1D
+        # list is accepted too, but one_d_array stays False since it means "1D only" to
+        # sklearn's checks.
+        tags.input_tags.string = True
+        tags.input_tags.two_d_array = True
+        tags.requires_fit = True
+        return tags
+
+
+def _samples_of(X, estimator, reset):
+    """Return the samples of ``X`` as a list, checking it is one non-empty column.
+
+    Written by hand rather than with ``sklearn.utils.validation.check_array``:
+    numpy would try to turn a list of Structures (sequences of sites) or
+    Compositions (mappings) into a numeric array.
+    """
+    columns = None
+    if hasattr(X, "iloc") and hasattr(X, "columns"):  # pandas DataFrame
+        if X.shape[1] != 1:
+            raise ValueError(
+                f"X must have one column of samples, got a DataFrame of shape {X.shape}"
+            )
+        columns = np.asarray(X.columns, dtype=object)
+        samples = list(X.iloc[:, 0])
+    elif hasattr(X, "iloc"):  # pandas Series
+        samples = list(X)
+    elif hasattr(X, "__array__") and not isinstance(X, np.ndarray) and not sp.issparse(X):
+        return _samples_of(np.asarray(X), estimator, reset)
+    elif sp.issparse(X):
+        raise TypeError(
+            "Sparse data not supported: X must hold formulas, compositions, structures, "
+            "densities or file paths, one sample per row"
+        )
+    elif isinstance(X, np.ndarray):
+        if X.dtype.kind in "biufcmM" or X.size == 0:
+            # sklearn's own messages for empty, complex, NaN or infinite numeric input
+            check_array(X, dtype=None, ensure_2d=False, allow_nd=True)
+            raise ValueError(
+                f"X holds numbers (dtype {X.dtype}); MagpieFeaturizer takes formulas, "
+                "compositions, structures, densities or file paths"
+            )
+        if X.ndim == 2 and X.shape[1] == 1:
+            samples = list(X[:, 0])
+        elif X.ndim == 1:
+            samples = list(X)
+        else:
+            raise ValueError(
+                "X must be a 1D array of samples or a 2D array with one column, "
+                f"got shape {X.shape}"
+            )
+    elif isinstance(X, (list, tuple)):
+        samples = [_unwrap_row(x, i) for i, x in enumerate(X)]
+    else:
+        raise TypeError(
+            "X must be a list, array, pandas Series or one-column DataFrame of samples, "
+            f"got {type(X).__name__}"
+        )
+    if len(samples) == 0:
+        raise ValueError("X is empty: found 0 sample(s) (shape=(0,)), a minimum of 1 is required.")
+    for index, sample in enumerate(samples):
+        if not isinstance(sample, _sample_types()) and not _is_structure_like(sample):
+            raise TypeError(
+                f"sample {index}: expected a formula, a pymatgen Composition or Structure, a "
+                f"ChargeDensity or a file path, got {type(sample).__name__} ({sample!r:.60})"
+            )
+
+    if reset:
+        estimator.n_features_in_ = 1
+        if columns is not None and isinstance(columns[0], str):
+            estimator.feature_names_in_ = columns
+        elif hasattr(estimator, "feature_names_in_"):
+            del estimator.feature_names_in_
+    else:
+        fitted = getattr(estimator, "feature_names_in_", None)
+        if fitted is not None and columns is not None and not np.array_equal(columns, fitted):
+            raise ValueError(
+                f"The column name of X, {list(columns)}, differs from the one seen in fit, "
+                f"{list(fitted)}."
+            )
+    return samples
+
+
+def _is_structure_like(obj):
+    return hasattr(obj, "composition") and hasattr(obj, "sites")
+
+
+def _sample_types():
+    from pymatgen.core import Composition
+    from pymatgen.io.common import VolumetricData
+
+    from skecd.io import ChargeDensity
+
+    return (str, os.PathLike, Mapping, Composition, VolumetricData, ChargeDensity)
+
+
+def _unwrap_row(row, index):
+    """Take the one sample of a row of a one-column table given as a list of lists."""
+    if isinstance(row, (list, tuple, np.ndarray)):
+        if len(row) != 1:
+            raise ValueError(
+                f"X must have one column of samples; row {index} has {len(row)} entries"
+            )
+        return row[0]
+    return row
+
+
+def _as_composition(obj, where):
+    """Return the pymatgen ``Composition`` of one sample.
+
+    Parameters
+    ----------
+    obj : str, path-like, Composition, Structure, VolumetricData, ChargeDensity or mapping
+    where : str
+        How to name the sample in error messages, e.g. ``"sample 3"`` or ``"groups[3]"``.
+    """
+    from pymatgen.core import Composition, Element
+    from pymatgen.io.common import VolumetricData
+
+    from skecd.io import ChargeDensity
+
+    if isinstance(obj, Composition):
+        comp = obj
+    elif isinstance(obj, ChargeDensity):
+        comp = obj.structure.composition
+    elif isinstance(obj, VolumetricData):
+        comp = obj.structure.composition
+    elif _is_structure_like(obj):  # Structure, IStructure, Molecule
+        comp = obj.composition
+    elif isinstance(obj, (str, os.PathLike)):
+        comp = _composition_from_str_or_path(obj, where)
+    elif isinstance(obj, Mapping):
+        try:
+            comp = Composition(obj)
+        except Exception as exc:
+            raise ValueError(f"{where}: invalid composition {obj!r}: {exc}") from exc
+    else:
+        raise TypeError(
+            f"{where}: expected a formula, a pymatgen Composition or Structure, a ChargeDensity "
+            f"or a file path, got {type(obj).__name__} ({obj!r:.60})"
+        )
+    comp = comp.element_composition
+    unknown = [getattr(el, "symbol", str(el)) for el in comp if not isinstance(el, Element)]
+    if unknown:
+        raise ValueError(f"{where}: unknown element(s) {unknown} in {obj!r:.80}")
+    if len(comp) == 0 or comp.num_atoms <= 0:
+        raise ValueError(f"{where}: empty composition {obj!r:.80}")
+    return comp
+
+
+def _composition_from_str_or_path(obj, where):
+    from pymatgen.core import Composition
+
+    text = os.fspath(obj)
+    if os.path.isfile(text):
+        return _composition_from_file(text, where)
+    if not isinstance(obj, str):  # a Path object that does not exist
+        raise FileNotFoundError(f"{where}: no such file {text!r}")
+    try:
+        return Composition(text)
+    except Exception as exc:
+        raise ValueError(
+            f"{where}: {text!r} is neither an existing file nor a valid chemical formula ({exc})"
+        ) from exc
+
+
+def _composition_from_file(path, where):
+    """Composition of a density file, reading as little of it as possible."""
+    if path.endswith(".npz"):
+        try:
+            with np.load(path, allow_pickle=False) as f:  # lazy: loads only 'species'
+                species = [str(s) for s in f["species"]]
+        except Exception as exc:
+            raise ValueError(f"{where}: could not read 'species' from {path!r}: {exc}") from exc
+        from pymatgen.core import Composition
+
+        try:
+            return Composition(" ".join(species))
+        except Exception as exc:
+            raise ValueError(f"{where}: bad species {species} in {path!r}: {exc}") from exc
+    header = _read_vasp_header(path)
+    if header is not None:
+        from pymatgen.io.vasp import Poscar
+
+        try:
+            return Poscar.from_str(header).structure.composition
+        except Exception:  # e.g. a VASP 4 header without element symbols: read it all
+            pass
+    from skecd.io import read_chgcar
+
+    try:
+        return read_chgcar(path).structure.composition
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"{where}: {exc}") from exc
+
+
+def _read_vasp_header(path):
+    """Return the structure block of a VASP volumetric file (up to its first blank line).
+
+    pymatgen's ``Poscar.from_file`` cannot read a CHGCAR (it parses the grid as
+    coordinates) and ``Chgcar.from_file`` parses the whole grid; the structure
+    block ends at the first blank line, so we read just those lines.
+    """
+    from monty.io import zopen
+
+    lines = []
+    try:
+        with zopen(path, mode="rt") as fh:
+            for line in fh:
+                if not line.strip():
+                    break
+                lines.append(line)
+                if len(lines) > 100_000:  # no blank line: not a VASP volumetric file
+                    return None
+    except (OSError, UnicodeDecodeError, EOFError):
+        return None
+    return "".join(lines) if len(lines) >= 8 else None
+
+
+def _featurize_chunk(featurizer, samples, start, impute_nan):
+    return [
+        _featurize_sample(featurizer, sample, start + offset, impute_nan)
+        for offset, sample in enumerate(samples)
+    ]
+
+
+def _featurize_sample(featurizer, sample, index, impute_nan):
+    """Magpie features (132 floats) of one sample; errors name the sample index."""
+    where = f"sample {index}"
+    comp = _as_composition(sample, where)
+    if not impute_nan:
+        _check_elemental_data(featurizer, comp, where)
+    values = np.asarray(featurizer.featurize(comp), dtype=np.float64)
+    if not np.all(np.isfinite(values)):  # cannot happen after the check above; never silent
+        bad = [featurizer.feature_labels()[i] for i in np.flatnonzero(~np.isfinite(values))]
+        raise ValueError(f"{where} ({_formula(comp)}): non-finite Magpie features {bad[:5]}")
+    return values
+
+
+def _formula(comp):
+    """Reduced formula for messages, without pymatgen's warnings on missing electronegativity."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return comp.reduced_formula
+
+
+def _check_elemental_data(featurizer, comp, where):
+    """Raise if an element of ``comp`` lacks a property in matminer's Magpie table."""
+    source = featurizer.data_source
+    for element in comp:
+        missing = [
+            prop
+            for prop in featurizer.features
+            if not np.isfinite(source.get_elemental_property(element, prop))
+        ]
+        if missing:
+            raise ValueError(
+                f"{where} ({_formula(comp)}): matminer's Magpie data has no {missing} "
+                f"for element {element.symbol}; use impute_nan=True to impute the mean over "
+                "all elements instead"
+            )

@@ -1,0 +1,40 @@
+"""``skecd benchmark`` end to end on a small real subset."""
+
+import json
+
+from skecd.cli import main
+
+ARGS = ["benchmark", "--models", "rf_magpie,cnn3d_ecd", "--protocol", "cv,loeo",
+        "--max-samples", "30", "--min-count", "3", "--n-splits", "2", "--epochs", "1",
+        "--grid", "24", "--n-estimators", "5", "--no-progress"]
+
+
+def test_cli_writes_tables_json_and_plots(tmp_path, capsys):
+    assert main([*ARGS, "--results-dir", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "2-fold cross-validation" in out and "Leave-one-element-out" in out
+    assert "| RF+Magpie |" in out and "| 3D-CNN+ECD |" in out
+    assert "Tasks won" in out
+    assert (tmp_path / "results.md").read_text() in out
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    n_loeo = len(summary["splits"]["loeo"])
+    assert summary["splits"]["cv"] == ["fold0", "fold1"]
+    files = list((tmp_path / "results").rglob("*.json"))
+    assert len(files) == 2 * 2 * (2 + n_loeo)  # models x targets x splits
+    for row in summary["cv"]:
+        assert -10 < row["r2"] <= 1 and row["rmse"] > 0 and row["n_folds"] == 2
+    assert sum(summary["loeo"]["wins"].values()) >= 2 * n_loeo
+    plots = {p.name for p in (tmp_path / "plots").glob("*.png")}
+    assert {"parity_cv_rf_magpie_K_VRH.png", "parity_cv_cnn3d_ecd_G_VRH.png",
+            "parity_cv_all.png"} <= plots
+    assert all((tmp_path / "plots" / p).stat().st_size > 1000 for p in plots)
+
+    # a rerun resumes: everything comes from the cache
+    assert main([*ARGS, "--results-dir", str(tmp_path)]) == 0
+    assert f"0 splits fitted, {len(files)} reused from the cache" in capsys.readouterr().out
+
+
+def test_cli_lists_models(capsys):
+    assert main(["benchmark", "--list-models"]) == 0
+    out = capsys.readouterr().out
+    assert "rf_magpie" in out and "RF+Magpie" in out and "cnn3d_ecd" in out

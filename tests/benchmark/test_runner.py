@@ -1,0 +1,111 @@
+"""The benchmark runner on a small real subset: splits, cache, resume, leak-free features."""
+
+import json
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+
+from skecd.benchmark import (
+    DEFAULT_LOEO_MIN_COUNT,
+    load_benchmark_data,
+    loeo_elements,
+    make_model,
+    make_splits,
+    run_benchmark,
+)
+
+N = 30
+FAST = {"n_estimators": 5, "epochs": 1, "grid": 24, "batch_size": 16}
+
+
+@pytest.fixture(scope="module")
+def subset():
+    return load_benchmark_data(max_samples=N, seed=0)
+
+
+def test_default_loeo_threshold_selects_about_ten_elements():
+    data = load_benchmark_data()
+    elements = loeo_elements(data.formulas, DEFAULT_LOEO_MIN_COUNT)
+    assert len(data.formulas) == 369
+    assert 9 <= len(elements) <= 12
+    # each chosen element really is in at least min_count materials
+    for e, _, test in make_splits("loeo", data.formulas):
+        assert e in elements
+        assert len(test) >= DEFAULT_LOEO_MIN_COUNT
+
+
+def test_cv_splits_partition_the_materials(subset):
+    splits = make_splits("cv", subset.formulas, n_splits=3, seed=0)
+    tests = np.concatenate([te for _, _, te in splits])
+    assert sorted(tests.tolist()) == list(range(N))
+    for _, train, test in splits:
+        assert not set(train) & set(test)
+
+
+def test_loeo_test_sets_hold_the_element(subset):
+    from pymatgen.core import Composition
+
+    for element, train, test in make_splits("loeo", subset.formulas, min_count=3):
+        assert all(element in Composition(subset.formulas[i]).as_dict() for i in test)
+        assert not any(element in Composition(subset.formulas[i]).as_dict() for i in train)
+
+
+def test_resume_skips_finished_results(tmp_path):
+    kwargs = {"models": ["rf_magpie"], "protocols": ["cv"], "targets": ["K_VRH"], "n_splits": 3,
+              "results_dir": tmp_path, "settings": FAST, "max_samples": N, "progress": False}
+    first = run_benchmark(**kwargs)
+    assert (first.n_fitted, first.n_cached) == (3, 0)
+    again = run_benchmark(**kwargs)
+    assert (again.n_fitted, again.n_cached) == (0, 3)
+    assert [r["y_pred"] for r in again.results] == [r["y_pred"] for r in first.results]
+    # a lost result file is recomputed, and only that one
+    files = sorted((tmp_path / "results").rglob("*.json"))
+    assert len(files) == 3
+    files[1].unlink()
+    third = run_benchmark(**kwargs)
+    assert (third.n_fitted, third.n_cached) == (1, 2)
+    assert not list(tmp_path.rglob("*.part"))
+    # a setting the model depends on makes new results; others are reused
+    more_trees = run_benchmark(**{**kwargs, "settings": {**FAST, "n_estimators": 6}})
+    assert more_trees.n_fitted == 3
+    other_epochs = run_benchmark(**{**kwargs, "settings": {**FAST, "epochs": 3}})
+    assert other_epochs.n_cached == 3
+
+
+def test_cached_features_give_the_pipeline_predictions(tmp_path, subset):
+    # Features computed once on all materials and indexed per fold must give what
+    # the full Pipeline fitted on the training densities gives (stateless featurisers).
+    run = run_benchmark(models=["rf_magpie"], protocols=["cv"], targets=["G_VRH"], n_splits=2,
+                        results_dir=tmp_path, settings=FAST, max_samples=N, progress=False)
+    pipe = make_model("rf_magpie", **FAST)
+    y = subset.target[:, 1]
+    splits = make_splits("cv", subset.formulas, n_splits=2)
+    for record, (_, train, test) in zip(run.results, splits):
+        model = clone(pipe).fit([subset.data[i] for i in train], y[train])
+        pred = model.predict([subset.data[i] for i in test])
+        np.testing.assert_allclose(record["y_pred"], pred)
+        assert record["material_ids"] == [subset.material_ids[i] for i in test]
+
+
+def test_result_records_are_complete(tmp_path):
+    run = run_benchmark(models=["rf_magpie"], protocols=["loeo"], targets=["K_VRH"],
+                        min_count=3, results_dir=tmp_path, settings=FAST, max_samples=N,
+                        progress=False)
+    for record in run.results:
+        on_disk = json.loads(next((tmp_path / "results").rglob(f"{record['split']}-*.json"))
+                             .read_text())
+        assert on_disk == record
+        assert len(record["y_true"]) == len(record["y_pred"]) == record["metrics"]["n"]
+        assert record["n_train"] + record["metrics"]["n"] == N
+
+
+def test_bad_arguments_are_named(tmp_path):
+    with pytest.raises(ValueError, match="unknown model 'nope'"):
+        run_benchmark(models=["nope"], results_dir=tmp_path)
+    with pytest.raises(ValueError, match="unknown protocol"):
+        run_benchmark(protocols=["holdout"], results_dir=tmp_path)
+    with pytest.raises(ValueError, match="unknown settings"):
+        run_benchmark(settings={"gird": 3}, results_dir=tmp_path)
+    with pytest.raises(ValueError, match="min_count=500"):
+        make_splits("loeo", ["NaCl", "KCl"], min_count=500)
