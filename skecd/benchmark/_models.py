@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.pipeline import FeatureUnion, Pipeline
 
@@ -95,7 +96,9 @@ class ModelSpec:
     quick : bool
         Part of ``skecd benchmark --quick``.
     combine : str
-        ``"hstack"`` or ``"tuple"`` (the estimator receives a tuple of arrays).
+        ``"hstack"``, or ``"densities"``: the estimator takes the densities
+        themselves and ``make_estimator(settings, cached)`` accepts transformers
+        that return the cached features (see :func:`precomputed`).
     """
 
     name: str
@@ -139,6 +142,56 @@ def _net_params(s):
         "random_state": s["seed"],
         "device": s["device"],
     }
+
+
+def _fusion(s, cached=None):
+    """FusionRegressor with the CNN+Magpie and 3D-CNN+ECD branches of the registry.
+
+    ``cached``: two transformers (Magpie, voxels) replacing the featurisers of the
+    branches, so that the runner's features computed once are reused.
+    """
+    if cached is None:
+        cached = (FEATURES["magpie"].make(s), FEATURES["voxels"].make(s))
+    magpie, ecd = cached
+    net = _net_params(s)
+    return _cls(f"{_MOD}:FusionRegressor")(
+        magpie_branch=Pipeline([("features", magpie),
+                                ("net", _cls(f"{_MOD}:MagpieCNNRegressor")(**net))]),
+        ecd_branch=Pipeline([("features", ecd),
+                             ("net", _cls(f"{_MOD}:ECD3DCNNRegressor")(**net))]),
+        **net,
+    )
+
+
+class _Precomputed(TransformerMixin, BaseEstimator):
+    """Rows of features computed once for a whole data set, looked up by sample.
+
+    Not public: the runner puts it in place of a stateless featuriser inside
+    estimators that take densities themselves (the fusion model), so that folds
+    reuse the cached features instead of voxelising again. ``index`` maps
+    ``id(sample)`` to its row of ``features``.
+    """
+
+    def __init__(self, index=None, features=None):
+        self.index = index
+        self.features = features
+
+    def fit(self, X, y=None):
+        self.fitted_ = True  # nothing is learnt; marks the transformer as fitted
+        return self
+
+    def transform(self, X):
+        try:
+            rows = [self.index[id(x)] for x in X]
+        except KeyError as exc:
+            raise ValueError("a sample is not one of the precomputed data set") from exc
+        return self.features[rows]
+
+
+def precomputed(spec, arrays, samples):
+    """Transformers that look the cached ``arrays`` up for the objects in ``samples``."""
+    index = {id(x): i for i, x in enumerate(samples)}
+    return tuple(_Precomputed(index, a) for a in arrays)
 
 
 _PRE = "skecd.preprocessing"
@@ -224,10 +277,11 @@ MODELS = {
             "fusion",
             "Fusion (Magpie+ECD)",
             features=("magpie", "voxels"),
-            requires=(f"{_MOD}:FusionRegressor",),
-            make_estimator=lambda s: _cls(f"{_MOD}:FusionRegressor")(**_net_params(s)),
+            requires=(f"{_MOD}:FusionRegressor", f"{_MOD}:MagpieCNNRegressor",
+                      f"{_MOD}:ECD3DCNNRegressor"),
+            make_estimator=_fusion,
             settings=_NET + ("grid", "frame"),
-            combine="tuple",
+            combine="densities",
             description="Magpie branch and ECD branch joined before the dense layers",
         ),
         ModelSpec(
@@ -319,8 +373,8 @@ def make_model(name, **settings):
     if missing:
         raise ImportError(f"model {name!r} needs {missing}, not available in this installation")
     s = {**DEFAULT_SETTINGS, **settings}
-    if spec.combine != "hstack" and len(spec.features) > 1:
-        raise NotImplementedError(f"model {name!r} takes several inputs; use the benchmark runner")
+    if spec.combine == "densities":
+        return spec.make_estimator(s)
     if len(spec.features) == 1:
         featurizer = _feature_pipeline(spec.features[0], s)
     else:
@@ -331,8 +385,6 @@ def make_model(name, **settings):
 def combine_features(spec, arrays, index=None):
     """Join the cached feature arrays of ``spec`` (rows ``index``) into the estimator's X."""
     parts = [a if index is None else _take(a, index) for a in arrays]
-    if spec.combine == "tuple":
-        return tuple(parts)
     if len(parts) == 1:
         return parts[0]
     return np.hstack([np.asarray(p, dtype=np.float64).reshape(len(p), -1) for p in parts])

@@ -11,7 +11,14 @@ from ._metrics import regression_metrics
 from ._models import MODELS
 from ._runner import write_json
 
-__all__ = ["cv_table", "loeo_table", "markdown_table", "parity_plots", "write_report"]
+__all__ = [
+    "cv_table",
+    "loeo_table",
+    "markdown_table",
+    "parity_plots",
+    "rst_table",
+    "write_report",
+]
 
 _TARGET_LABEL = {"K_VRH": "K_VRH (bulk)", "G_VRH": "G_VRH (shear)"}
 _METRICS = (("r2", "R^2", "{:.3f}"), ("rmse", "RMSE", "{:.1f}"), ("mae", "MAE", "{:.1f}"),
@@ -81,7 +88,8 @@ def loeo_table(results):
         target, ``{model: (r2, rmse)}``.
     wins : dict
         ``{model: number of tasks won}``, a task being one (element, target) and
-        its winner the model with the highest R^2 there (ties share the win).
+        its winner the model with the highest R^2 there (ties share the win);
+        None for a model whose tasks are not all done (it does not compete).
     models : list of str
     """
     per = defaultdict(dict)
@@ -93,16 +101,20 @@ def loeo_table(results):
         per[(r["split"], r["target"])][r["model"]] = (r["metrics"]["r2"], r["metrics"]["rmse"])
         n_test[r["split"]] = r["metrics"]["n"]
     elements = sorted(n_test, key=lambda e: (-n_test[e], e))
-    rows, wins = [], dict.fromkeys(models, 0)
+    targets = sorted({t for _, t in per}, key=("K_VRH", "G_VRH").index)
+    # only models with every (element, target) task done compete for wins
+    complete = [m for m in models
+                if all(m in per.get((e, t), {}) for e in elements for t in targets)]
+    rows, wins = [], {m: (0 if m in complete else None) for m in models}
     for element in elements:
         row = {"element": element, "n_test": n_test[element]}
         for target in ("K_VRH", "G_VRH"):
             cell = per.get((element, target), {})
             row[target] = cell
-            if len(cell) == len(models) and models:
-                best = max(v[0] for v in cell.values())
-                for m, v in cell.items():
-                    wins[m] += int(v[0] == best)
+            if complete and all(m in cell for m in complete):
+                best = max(cell[m][0] for m in complete)
+                for m in complete:
+                    wins[m] += int(cell[m][0] == best)
         rows.append(row)
     return rows, wins, models
 
@@ -114,7 +126,22 @@ def markdown_table(header, rows):
     return lines
 
 
-def _cv_markdown(rows):
+def rst_table(header, rows):
+    """Return a reStructuredText ``list-table`` (a list of lines) for the docs."""
+
+    def cell(c):
+        c = str(c)
+        return "n/a" if c in ("", "-") else c
+
+    lines = [".. list-table::", "   :header-rows: 1", ""]
+    for row in [header, *rows]:
+        cells = [cell(c) for c in row]
+        lines.append(f"   * - {cells[0]}")
+        lines += [f"     - {c}" for c in cells[1:]]
+    return lines + [""]
+
+
+def _cv_markdown(rows, n_splits=None, table=markdown_table):
     header = ["Model"]
     for target in ("K_VRH", "G_VRH"):
         header += [f"{target} {label}" for _, label, _ in _METRICS]
@@ -128,14 +155,16 @@ def _cv_markdown(rows):
         cells = [labels[model]]
         for target in ("K_VRH", "G_VRH"):
             r = per_target.get(target)
+            partial = r is not None and n_splits and r["n_folds"] < n_splits
             for key, _, fmt in _METRICS:
                 cells.append("-" if r is None else
-                             f"{fmt.format(r[key])} ± {fmt.format(r[key + '_std'])}")
+                             f"{fmt.format(r[key])} ± {fmt.format(r[key + '_std'])}"
+                             + (f" ({r['n_folds']}/{n_splits} folds)" if partial else ""))
         body.append(cells)
-    return markdown_table(header, body)
+    return table(header, body)
 
 
-def _loeo_markdown(rows, wins, models):
+def _loeo_markdown(rows, wins, models, table=markdown_table):
     label = {m: MODELS[m].label if m in MODELS else m for m in models}
     lines = []
     for target in ("K_VRH", "G_VRH"):
@@ -145,7 +174,7 @@ def _loeo_markdown(rows, wins, models):
         body = []
         for row in rows:
             cell = row[target]
-            best = max((v[0] for v in cell.values()), default=None)
+            best = max((v[0] for m, v in cell.items() if wins[m] is not None), default=None)
             values = []
             for m in models:
                 if m not in cell:
@@ -153,16 +182,19 @@ def _loeo_markdown(rows, wins, models):
                     continue
                 r2, rmse = cell[m]
                 text = f"{r2:.2f} / {rmse:.1f}"
-                values.append(f"**{text}**" if r2 == best else text)
+                values.append(f"**{text}**" if r2 == best and wins[m] is not None else text)
             body.append([row["element"], row["n_test"], *values])
-        lines += markdown_table(header, body)
-    n_tasks = sum(1 for row in rows for t in ("K_VRH", "G_VRH") if len(row[t]) == len(models))
-    lines += ["", f"Tasks won (highest R^2 of {n_tasks} element x target tasks; ties share):", ""]
-    lines += markdown_table(["Model", "Wins"], [[label[m], wins[m]] for m in models])
+        lines += table(header, body)
+    n_tasks = sum(1 for row in rows for t in ("K_VRH", "G_VRH") if row[t])
+    lines += ["", f"Tasks won (highest R^2 of {n_tasks} element x target tasks, in bold above; "
+              "ties share; models with unfinished tasks do not compete):", ""]
+    lines += table(["Model", "Wins"],
+                   [[label[m], "not all tasks done" if wins[m] is None else wins[m]]
+                    for m in models])
     return lines
 
 
-def parity_plots(results, out_dir, protocol="cv"):
+def parity_plots(results, out_dir, protocol="cv", n_splits=None):
     """Draw predicted vs DFT moduli for each model and target (the paper's Figure 5).
 
     For ``cv`` every material appears once, predicted by the fold that held it out.
@@ -172,6 +204,8 @@ def parity_plots(results, out_dir, protocol="cv"):
     results : list of dict
     out_dir : str or path-like
     protocol : str, default="cv"
+    n_splits : int, default=None
+        Skip the (model, target) pairs with fewer splits than this (runs in progress).
 
     Returns
     -------
@@ -185,7 +219,8 @@ def parity_plots(results, out_dir, protocol="cv"):
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    groups = _by(results, protocol)
+    groups = {k: v for k, v in _by(results, protocol).items()
+              if n_splits is None or len(v) >= n_splits}
     models = _model_order(m for m, _ in groups)
     targets = [t for t in ("K_VRH", "G_VRH") if any((m, t) in groups for m in models)]
     paths = []
@@ -233,7 +268,7 @@ def _parity(ax, y_true, y_pred, title):
 
 
 def write_report(run, results_dir, extra_lines=()):
-    """Write ``results.md``, ``summary.json`` and the parity plots; return the text.
+    """Write ``results.md``, ``summary.json``, ``tables/*.rst`` and the plots; return the text.
 
     Parameters
     ----------
@@ -251,22 +286,26 @@ def write_report(run, results_dir, extra_lines=()):
     results_dir = Path(results_dir)
     results = run.results
     lines = ["# skecd benchmark results", "", *extra_lines]
+    rst = {}
     cv_rows = cv_table(results)
     summary = {"settings": run.settings, "feature_seconds": run.feature_seconds,
                "n_materials": len(run.data.material_ids), "splits": run.splits}
     if cv_rows:
-        n_folds = max(r["n_folds"] for r in cv_rows)
+        n_folds = len(run.splits.get("cv", ())) or max(r["n_folds"] for r in cv_rows)
         lines += ["", f"## {n_folds}-fold cross-validation (layout of the paper's Table 2)", "",
                   "Mean ± standard deviation over the folds; RMSE and MAE in GPa.", ""]
-        lines += _cv_markdown(cv_rows)
+        n_splits = len(run.splits.get("cv", ())) or None
+        lines += _cv_markdown(cv_rows, n_splits)
+        rst["cv"] = _cv_markdown(cv_rows, n_splits, table=rst_table)
         summary["cv"] = cv_rows
-        plots = parity_plots(results, results_dir / "plots", "cv")
+        plots = parity_plots(results, results_dir / "plots", "cv", n_splits)
         lines += ["", "Parity plots (out-of-fold predictions): "
                   + ", ".join(f"`plots/{p.name}`" for p in plots)]
     if any(r["protocol"] == "loeo" for r in results):
         rows, wins, models = loeo_table(results)
         lines += ["", "## Leave-one-element-out (layout of the paper's Table 3)"]
         lines += _loeo_markdown(rows, wins, models)
+        rst["loeo"] = _loeo_markdown(rows, wins, models, table=rst_table)
         summary["loeo"] = {"rows": rows, "wins": wins}
     fit_seconds = defaultdict(float)
     for r in results:
@@ -274,8 +313,10 @@ def write_report(run, results_dir, extra_lines=()):
     lines += ["", "## Time", "", "Features (computed once for all materials, seconds): "
               + (", ".join(f"{k} {v:.1f}" for k, v in run.feature_seconds.items()) or "none"),
               ""]
-    lines += markdown_table(["Protocol", "Model", "Fit + predict, all splits and targets (s)"],
-                            [[p, MODELS[m].label, f"{t:.1f}"] for (p, m), t in fit_seconds.items()])
+    time_rows = [[p, MODELS[m].label, f"{t:.1f}"] for (p, m), t in fit_seconds.items()]
+    time_header = ["Protocol", "Model", "Fit + predict, all splits and targets (s)"]
+    lines += markdown_table(time_header, time_rows)
+    rst["time"] = rst_table(time_header, time_rows)
     summary["fit_seconds"] = {f"{p}/{m}": t for (p, m), t in fit_seconds.items()}
     text = "\n".join(lines) + "\n"
     (results_dir).mkdir(parents=True, exist_ok=True)
@@ -283,4 +324,11 @@ def write_report(run, results_dir, extra_lines=()):
     tmp.write_text(text)
     tmp.replace(results_dir / "results.md")
     write_json(results_dir / "summary.json", summary)
+    # the same tables in reStructuredText, for a Sphinx results page
+    (results_dir / "tables").mkdir(exist_ok=True)
+    for name, rst_lines in rst.items():
+        path = results_dir / "tables" / f"{name}.rst"
+        tmp = path.with_name(f".{path.name}.part")
+        tmp.write_text("\n".join(rst_lines) + "\n")
+        tmp.replace(path)
     return text

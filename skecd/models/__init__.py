@@ -9,6 +9,7 @@ branch). ``CGCNNRegressor`` is the crystal-graph baseline of Xie & Grossman.
 """
 
 from ._base import SkecdNetRegressor
+from ._fusion import FusionHead, FusionRegressor
 from ._cgcnn import CGCNNModule, CGCNNRegressor
 from ._modules import ECD3DCNN, MagpieCNN, SEProjectedCNN
 from ._regressors import ECD3DCNNRegressor, MagpieCNNRegressor, SEProjectedCNNRegressor
@@ -18,6 +19,8 @@ __all__ = [
     "CGCNNRegressor",
     "ECD3DCNN",
     "ECD3DCNNRegressor",
+    "FusionHead",
+    "FusionRegressor",
     "MagpieCNN",
     "MagpieCNNRegressor",
     "SEProjectedCNN",

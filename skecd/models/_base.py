@@ -175,7 +175,9 @@ class SkecdNetRegressor(NeuralNetRegressor):
 
     def _check_y(self, X, y, reset):
         if y is None:
-            raise ValueError(f"y: {type(self).__name__} requires targets, got y=None.")
+            raise ValueError(
+                f"y: {type(self).__name__} requires y to be passed, but the target y is None."
+            )
         y = self._validate_y(y, len(X))
         n_outputs = 1 if y.ndim == 1 else y.shape[1]
         if reset:
@@ -203,6 +205,11 @@ class SkecdNetRegressor(NeuralNetRegressor):
         return y
 
     # ------------------------------------------------------------ RNG control
+    def _rng_devices(self):
+        if str(self.device).startswith("cuda") and torch.cuda.is_available():
+            return [torch.device(self.device).index or 0]
+        return []
+
     @contextlib.contextmanager
     def _rng_context(self):
         """Seed torch from ``random_state`` without touching the global RNG."""
@@ -213,10 +220,7 @@ class SkecdNetRegressor(NeuralNetRegressor):
             seed = int(self.random_state)
         else:
             seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        devices = []
-        if str(self.device).startswith("cuda") and torch.cuda.is_available():
-            devices = [torch.device(self.device).index or 0]
-        with torch.random.fork_rng(devices=devices):
+        with torch.random.fork_rng(devices=self._rng_devices()):
             torch.manual_seed(seed)
             yield
 
@@ -354,10 +358,18 @@ class SkecdNetRegressor(NeuralNetRegressor):
         y_pred : ndarray of shape (n_samples,) or (n_samples, n_targets)
         """
         X = self._check_X_predict(X)
-        raw = super().predict(X).astype(np.float64).reshape(len(X), -1)
+        # torch's DataLoader draws a seed from the global RNG even without
+        # shuffling; fork it so that predicting leaves the global state alone.
+        with torch.random.fork_rng(devices=self._rng_devices()):
+            raw = self.forward(X, training=False).numpy().astype(np.float64).reshape(len(X), -1)
         mean, scale = self._target_stats()
         y = raw * scale + mean
         return y.ravel() if self.y_ndim_ == 1 else y
+
+    @property
+    def predict_proba(self):
+        """Not available: a regressor has no class probabilities."""
+        raise AttributeError(f"{type(self).__name__} is a regressor and has no predict_proba.")
 
     def embed(self, X):
         """Return the penultimate-layer outputs (the module's ``forward_features``).
@@ -375,7 +387,7 @@ class SkecdNetRegressor(NeuralNetRegressor):
         dataset = self.get_dataset(X)
         self.module_.eval()
         out = []
-        with torch.no_grad():
+        with torch.no_grad(), torch.random.fork_rng(devices=self._rng_devices()):
             for batch in self.get_iterator(dataset, training=False):
                 Xi, _ = unpack_data(batch)
                 Xi = to_device(Xi, self.device)

@@ -184,9 +184,10 @@ class MagpieFeaturizer(TransformerMixin, BaseEstimator):
             if len(input_features) != 1 or (
                 expected is not None and not np.array_equal(input_features, expected)
             ):
+                want = list(expected) if expected is not None else "one name"
                 raise ValueError(
-                    f"input_features should be {list(expected) if expected is not None else 1}"
-                    f" (one column of samples), got {list(input_features)}"
+                    f"input_features should be {want} (X is one column of samples), "
+                    f"got {list(input_features)}"
                 )
         names = list(self.featurizer_.feature_labels())
         if self.pad_to_square:

@@ -165,18 +165,18 @@ class ChargeDensityVoxelizer(TransformerMixin, BaseEstimator):
             "symprec": float(self.symprec),
             "include_spin": bool(self.include_spin),
         }
+        d = params["grid_size"]
+        out = np.empty((len(samples), 2 if self.include_spin else 1, d, d, d), dtype=np.float32)
         jobs = (delayed(_voxelize_sample)(obj, i, **params) for i, obj in enumerate(samples))
-        parallel = Parallel(n_jobs=self.n_jobs, return_as="generator")
-        cubes = list(
-            tqdm(
-                parallel(jobs),
-                total=len(samples),
-                desc="Voxelising",
-                unit="density",
-                disable=not self.verbose,
-            )
+        # Results arrive in order and are copied into the preallocated output, so
+        # memory holds the output plus the cubes in flight, not two copies.
+        results = Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs)
+        progress = tqdm(
+            results, total=len(samples), desc="Voxelising", unit="density", disable=not self.verbose
         )
-        return np.stack(cubes).astype(np.float32, copy=False)
+        for i, cube in enumerate(progress):
+            out[i] = cube
+        return out
 
     def _check_params(self):
         name = type(self).__name__

@@ -23,15 +23,25 @@ def test_cli_writes_tables_json_and_plots(tmp_path, capsys):
     assert len(files) == 2 * 2 * (2 + n_loeo)  # models x targets x splits
     for row in summary["cv"]:
         assert -10 < row["r2"] <= 1 and row["rmse"] > 0 and row["n_folds"] == 2
-    assert sum(summary["loeo"]["wins"].values()) >= 2 * n_loeo
+    assert sum(summary["loeo"]["wins"].values()) >= 2 * n_loeo  # one winner per task at least
     plots = {p.name for p in (tmp_path / "plots").glob("*.png")}
     assert {"parity_cv_rf_magpie_K_VRH.png", "parity_cv_cnn3d_ecd_G_VRH.png",
             "parity_cv_all.png"} <= plots
     assert all((tmp_path / "plots" / p).stat().st_size > 1000 for p in plots)
+    rst = (tmp_path / "tables" / "cv.rst").read_text()
+    assert rst.startswith(".. list-table::") and "RF+Magpie" in rst
+    assert "Tasks won" in (tmp_path / "tables" / "loeo.rst").read_text()
 
     # a rerun resumes: everything comes from the cache
     assert main([*ARGS, "--results-dir", str(tmp_path)]) == 0
     assert f"0 splits fitted, {len(files)} reused from the cache" in capsys.readouterr().out
+
+    # --report-only fits nothing and says what is missing
+    args = [*ARGS, "--results-dir", str(tmp_path), "--report-only", "--models", "rf_descriptors"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "Not computed yet" in out and "cv/rf_descriptors" in out
+    assert len(list((tmp_path / "results").rglob("*.json"))) == len(files)
 
 
 def test_cli_lists_models(capsys):

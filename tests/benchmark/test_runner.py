@@ -109,3 +109,16 @@ def test_bad_arguments_are_named(tmp_path):
         run_benchmark(settings={"gird": 3}, results_dir=tmp_path)
     with pytest.raises(ValueError, match="min_count=500"):
         make_splits("loeo", ["NaCl", "KCl"], min_count=500)
+
+
+def test_fusion_reuses_cached_features(tmp_path, subset):
+    # The fusion model takes densities; the runner swaps its featurisers for
+    # look-ups of the cached features. Predictions must match the plain model.
+    run = run_benchmark(models=["fusion"], protocols=["cv"], targets=["K_VRH"], n_splits=2,
+                        results_dir=tmp_path, settings=FAST, max_samples=N, progress=False)
+    assert run.n_fitted == 2
+    (_, train, test) = make_splits("cv", subset.formulas, n_splits=2)[0]
+    y = subset.target[:, 0]
+    model = make_model("fusion", **FAST).fit([subset.data[i] for i in train], y[train])
+    pred = model.predict([subset.data[i] for i in test])
+    np.testing.assert_allclose(run.results[0]["y_pred"], pred, rtol=1e-4, atol=1e-3)

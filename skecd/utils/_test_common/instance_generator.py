@@ -792,7 +792,7 @@ INIT_PARAMS: dict[str, dict] = {
         "module__dense_widths": (8, 8),
     },
     "FusionRegressor": {},
-    "MagpieCNNRegressor": {"max_epochs": 20, "random_state": 0, "batch_size": 16},
+    "MagpieCNNRegressor": {"max_epochs": 10, "random_state": 0, "batch_size": 16},
     "MagpieFeaturizer": {},
     "SEProjectedCNNRegressor": {
         "max_epochs": 2,

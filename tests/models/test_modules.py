@@ -1,0 +1,75 @@
+"""The plain torch modules: shapes, sizes following the input, clear errors."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from skecd.models import ECD3DCNN, MagpieCNN, SEProjectedCNN
+
+
+@pytest.mark.parametrize("grid_size", [20, 40, 60])
+def test_ecd3dcnn_sizes_follow_grid(grid_size):
+    net = ECD3DCNN(
+        grid_size=grid_size, n_outputs=2, conv1_channels=3, conv2_channels=5, dense_widths=(7, 6)
+    )
+    x = torch.rand(2, 1, grid_size, grid_size, grid_size)
+    assert net(x).shape == (2, 2)
+    assert net.forward_features(x).shape == (2, 6)
+    # at D >= 40 the pool is the paper's 2^3; below, the window shrinks to the 1^3 map
+    pool = net.features[4]
+    assert pool.kernel_size == (2 if grid_size >= 40 else 1)
+    assert net.dense[0].in_features == 5  # 60 -> 12 -> 3 -> 1, 40 -> 8 -> 2 -> 1, 20 -> 4 -> 1
+
+
+def test_ecd3dcnn_paper_defaults():
+    net = ECD3DCNN()
+    assert net.features[0].out_channels == 200
+    assert net.features[0].kernel_size == (5, 5, 5) and net.features[0].stride == (5, 5, 5)
+    assert net.features[2].kernel_size == (4, 4, 4) and net.features[2].stride == (4, 4, 4)
+    n_dense = sum(isinstance(m, torch.nn.Linear) for m in net.dense)
+    assert n_dense == 7
+
+
+def test_ecd3dcnn_too_small_grid():
+    with pytest.raises(ValueError, match="D=12 is too small"):
+        ECD3DCNN(grid_size=12)
+    # smaller kernels make small grids possible
+    net = ECD3DCNN(grid_size=12, conv1_kernel=3, conv2_kernel=2, dense_widths=(4,))
+    assert net(torch.rand(1, 1, 12, 12, 12)).shape == (1, 1)
+
+
+def test_seprojectedcnn_paper_sizes():
+    net = SEProjectedCNN(grid_size=60)
+    assert net.dense[0].in_features == 384  # 3 views x 128 maps x 1 x 1 at D=60
+    widths = [m.out_features for m in net.dense if isinstance(m, torch.nn.Linear)]
+    assert widths == [4096, 4096, 128, 128, 128, 32]
+    assert net.se[0].conv.in_channels == 60 and net.se[0].conv.out_channels == 24
+
+
+def test_seprojectedcnn_forward_and_views_distinct():
+    net = SEProjectedCNN(grid_size=30, n_outputs=2, dense_widths=(8, 4))
+    x = torch.rand(3, 3, 30, 30, 30)
+    assert net(x).shape == (3, 2)
+    assert net.forward_features(x).shape == (3, 4)
+    # each view has its own blocks
+    assert net.se[0].conv.weight.data_ptr() != net.se[1].conv.weight.data_ptr()
+    with pytest.raises(ValueError, match="too small"):
+        SEProjectedCNN(grid_size=24)
+
+
+@pytest.mark.parametrize("n_features", [132, 144, 5])
+def test_magpiecnn_pads_to_image(n_features):
+    net = MagpieCNN(n_features=n_features)
+    x = torch.rand(4, n_features)
+    assert net(x).shape == (4, 1)
+    assert net.forward_features(x).shape == (4, 32)
+    # the 12 padding zeros of a 132-vector do not change the output
+    if n_features == 132:
+        padded = torch.nn.functional.pad(x, (0, 12))
+        torch.testing.assert_close(net(x), MagpieCNN.forward(net, padded))
+
+
+def test_magpiecnn_too_many_features():
+    with pytest.raises(ValueError, match="145 features do not fit a 12x12"):
+        MagpieCNN(n_features=145)

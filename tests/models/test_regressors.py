@@ -1,0 +1,200 @@
+"""The skorch regressors on real voxelised densities and real Magpie features."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV, KFold, cross_validate
+from sklearn.pipeline import make_pipeline
+from skorch.callbacks import EarlyStopping
+from skorch.dataset import ValidSplit
+
+from skecd.models import ECD3DCNNRegressor, MagpieCNNRegressor, SEProjectedCNNRegressor
+
+TINY_ECD = {
+    "module__conv1_channels": 4,
+    "module__conv2_channels": 6,
+    "module__dense_widths": (8, 8),
+}
+TINY_SE = {
+    "module__se_channels": 4,
+    "module__conv1_channels": 4,
+    "module__conv2_channels": 6,
+    "module__dense_widths": (8, 8),
+}
+
+
+@pytest.fixture
+def cases(cubes20, views30, magpie144):
+    """(regressor, X) for every network, tiny widths, real inputs."""
+    return {
+        "ecd": (ECD3DCNNRegressor(max_epochs=2, random_state=0, **TINY_ECD), cubes20),
+        "se": (SEProjectedCNNRegressor(max_epochs=2, random_state=0, **TINY_SE), views30),
+        "magpie": (MagpieCNNRegressor(max_epochs=2, random_state=0), magpie144),
+    }
+
+
+@pytest.mark.parametrize("name", ["ecd", "se", "magpie"])
+@pytest.mark.parametrize("n_targets", [1, 2])
+def test_trains_and_predicts_shape(cases, real_targets, name, n_targets):
+    reg, X = cases[name]
+    y = real_targets[:, 0] if n_targets == 1 else real_targets
+    reg.fit(X, y)
+    pred = reg.predict(X)
+    assert pred.dtype == np.float64
+    assert pred.shape == y.shape
+    assert np.all(np.isfinite(pred))
+    assert reg.n_outputs_ == n_targets
+    assert len(reg.history_) == 2
+    # predictions are back in GPa: centred on the targets' scale, not on 0
+    assert abs(pred.mean() - y.mean()) < 3 * y.std()
+    emb = reg.embed(X)
+    assert emb.shape == (len(X), 8 if name != "magpie" else 32)
+
+
+@pytest.mark.parametrize("name", ["ecd", "se", "magpie"])
+def test_reproducible_to_the_bit(cases, real_targets, name):
+    reg, X = cases[name]
+    state = torch.random.get_rng_state()
+    p1 = clone(reg).fit(X, real_targets).predict(X)
+    p2 = clone(reg).fit(X, real_targets).predict(X)
+    np.testing.assert_array_equal(p1, p2)
+    # the global torch RNG is left as it was
+    assert torch.equal(torch.random.get_rng_state(), state)
+    p3 = clone(reg).set_params(random_state=1).fit(X, real_targets).predict(X)
+    assert not np.array_equal(p1, p3)
+
+
+def test_standardize_y_changes_training(cubes20, real_targets):
+    reg = ECD3DCNNRegressor(max_epochs=2, random_state=0, **TINY_ECD)
+    on = clone(reg).fit(cubes20, real_targets[:, 0])
+    off = clone(reg).set_params(standardize_y=False).fit(cubes20, real_targets[:, 0])
+    assert on.module_.target_mean.item() == pytest.approx(real_targets[:, 0].mean(), rel=1e-5)
+    assert off.module_.target_mean.item() == 0.0
+    assert off.module_.target_scale.item() == 1.0
+
+
+def test_clone_pickle_and_save_load_params(cubes20, real_targets, tmp_path):
+    reg = ECD3DCNNRegressor(max_epochs=1, random_state=0, **TINY_ECD).fit(cubes20, real_targets)
+    expected = reg.predict(cubes20)
+
+    cloned = clone(reg)
+    assert cloned.get_params()["module__conv2_channels"] == 6
+    assert not cloned.__sklearn_is_fitted__()
+
+    restored = pickle.loads(pickle.dumps(reg))
+    np.testing.assert_array_equal(restored.predict(cubes20), expected)
+
+    reg.save_params(f_params=tmp_path / "params.pt")
+    fresh = ECD3DCNNRegressor(
+        **TINY_ECD, module__grid_size=20, module__n_outputs=2, device="cpu"
+    ).initialize()
+    fresh.load_params(f_params=tmp_path / "params.pt")
+    # target scaling travels in the module's buffers
+    np.testing.assert_allclose(fresh.predict(cubes20), expected, rtol=1e-6)
+
+
+def test_initialize_without_data_needs_sizes():
+    with pytest.raises(ValueError, match="module__grid_size, module__n_outputs"):
+        ECD3DCNNRegressor(**TINY_ECD).initialize()
+
+
+def test_set_params_module_width_takes_effect(cubes20, real_targets):
+    reg = ECD3DCNNRegressor(max_epochs=1, random_state=0, **TINY_ECD)
+    reg.set_params(module__conv1_channels=7).fit(cubes20, real_targets)
+    assert reg.module_.features[0].out_channels == 7
+    reg.set_params(module__dense_widths=(5, 3)).fit(cubes20, real_targets)
+    assert reg.module_.out.in_features == 3
+
+
+def test_grid_search_over_conv_widths(cubes20, real_targets):
+    reg = ECD3DCNNRegressor(max_epochs=1, random_state=0, **TINY_ECD)
+    search = GridSearchCV(
+        reg,
+        param_grid={"module__conv1_channels": [2, 4], "module__conv2_channels": [3, 5]},
+        cv=KFold(2),
+        scoring="neg_mean_absolute_error",
+    ).fit(cubes20, real_targets[:, 0])
+    assert len(search.cv_results_["params"]) == 4
+    best = search.best_estimator_
+    assert best.module_.features[0].out_channels == search.best_params_["module__conv1_channels"]
+    assert best.module_.features[2].out_channels == search.best_params_["module__conv2_channels"]
+
+
+def test_se_pipeline_in_cross_validate_and_grid_search(real_densities, real_targets):
+    from skecd.preprocessing import AxisProjector, ChargeDensityVoxelizer
+
+    pipe = make_pipeline(
+        ChargeDensityVoxelizer(grid_size=30),
+        AxisProjector(),
+        SEProjectedCNNRegressor(max_epochs=1, random_state=0, **TINY_SE),
+    )
+    X = np.array(real_densities, dtype=object)
+    res = cross_validate(pipe, X, real_targets, cv=KFold(2), scoring="neg_mean_absolute_error")
+    assert np.all(np.isfinite(res["test_score"]))
+    search = GridSearchCV(
+        pipe,
+        {"seprojectedcnnregressor__module__conv1_channels": [2, 4]},
+        cv=KFold(2),
+        scoring="neg_mean_absolute_error",
+    ).fit(X, real_targets)
+    assert search.best_estimator_.predict(X).shape == real_targets.shape
+
+
+def test_se_lr_halves_every_10_epochs(views30, real_targets):
+    reg = SEProjectedCNNRegressor(max_epochs=11, random_state=0, **TINY_SE, batch_size=8)
+    reg.fit(views30[:4], real_targets[:4])
+    assert reg.optimizer_.param_groups[0]["lr"] == pytest.approx(5e-4)
+    assert isinstance(reg.optimizer_, torch.optim.SGD)
+
+
+def test_validation_split_and_early_stopping(magpie144, real_targets):
+    reg = MagpieCNNRegressor(
+        max_epochs=30,
+        random_state=0,
+        train_split=ValidSplit(0.25, random_state=0),
+        callbacks=[EarlyStopping(patience=2, threshold=10.0)],
+    ).fit(magpie144, real_targets[:, 0])
+    assert "valid_loss" in reg.history_[-1]
+    assert len(reg.history_) < 30  # stopped early
+
+
+def test_verbose_zero_prints_nothing(magpie144, real_targets, capsys):
+    MagpieCNNRegressor(max_epochs=1, random_state=0).fit(magpie144, real_targets[:, 0])
+    assert capsys.readouterr().out == ""
+    MagpieCNNRegressor(max_epochs=1, random_state=0, verbose=1).fit(magpie144, real_targets[:, 0])
+    assert "train_loss" in capsys.readouterr().out
+
+
+def test_errors(cubes20, views30, real_targets):
+    reg = ECD3DCNNRegressor(max_epochs=1, random_state=0, **TINY_ECD)
+    with pytest.raises(NotFittedError):
+        reg.predict(cubes20)
+    with pytest.raises(ValueError, match="rank 5"):
+        reg.fit(cubes20[:, 0], real_targets)
+    with pytest.raises(ValueError, match="expects 1 channel"):
+        reg.fit(views30, real_targets)
+    with pytest.raises(ValueError, match="cubic grids"):
+        reg.fit(cubes20[:, :, :, :, :18], real_targets)
+    with pytest.raises(ValueError, match="too small"):
+        reg.fit(cubes20[:, :, :12, :12, :12], real_targets)
+    bad_y = real_targets.copy()
+    bad_y[3, 1] = np.nan
+    with pytest.raises(ValueError, match="y contains NaN"):
+        reg.fit(cubes20, bad_y)
+    bad_X = cubes20.copy()
+    bad_X[2, 0, 1, 1, 1] = np.inf
+    with pytest.raises(ValueError, match="X contains infinity"):
+        reg.fit(bad_X, real_targets)
+    with pytest.raises(ValueError, match="5 targets for 8 samples"):
+        reg.fit(cubes20, real_targets[:5])
+    reg.fit(cubes20, real_targets)
+    with pytest.raises(ValueError, match="fitted on samples of shape"):
+        reg.predict(np.zeros((2, 1, 24, 24, 24), dtype=np.float32))
+    with pytest.raises(ValueError, match="expects 3 channel"):
+        SEProjectedCNNRegressor(**TINY_SE).fit(cubes20, real_targets)
