@@ -91,7 +91,8 @@ def main(argv=None):
     rows = []
     for name, d in cases:
         queue = ctx.Queue()
-        proc = ctx.Process(target=_run, args=(name, d, args.batch_size, args.steps, args.threads, queue))
+        run_args = (name, d, args.batch_size, args.steps, args.threads, queue)
+        proc = ctx.Process(target=_run, args=run_args)
         proc.start()
         rows.append(queue.get())
         proc.join()

@@ -122,6 +122,7 @@ def load_fcc_elastic_structures(return_X_y=False):
         target : ndarray of shape (n_materials, 2)
             Voigt-Reuss-Hill bulk and shear moduli ``K_VRH``, ``G_VRH`` in GPa.
         target_names : list of str
+            ``["K_VRH", "G_VRH"]``.
         material_ids, formulas, sources : list of str
             Materials Project ids, formulas, and the origin of each row.
         filename : pathlib.Path
@@ -189,7 +190,9 @@ def load_fcc_elastic(return_X_y=False):
         target : ndarray of shape (n_materials, 2)
             ``K_VRH`` and ``G_VRH`` in GPa.
         target_names : list of str
+            ``["K_VRH", "G_VRH"]``.
         material_ids, formulas : list of str
+            Materials Project ids and reduced formulas.
         structures : list of pymatgen.core.Structure
             The relaxed Materials Project structures (as published, not reduced
             to the primitive cell used for the densities).

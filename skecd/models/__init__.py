@@ -9,8 +9,8 @@ branch). ``CGCNNRegressor`` is the crystal-graph baseline of Xie & Grossman.
 """
 
 from ._base import SkecdNetRegressor
-from ._fusion import FusionHead, FusionRegressor
 from ._cgcnn import CGCNNModule, CGCNNRegressor
+from ._fusion import FusionHead, FusionRegressor
 from ._modules import ECD3DCNN, MagpieCNN, SEProjectedCNN
 from ._regressors import ECD3DCNNRegressor, MagpieCNNRegressor, SEProjectedCNNRegressor
 

@@ -314,6 +314,8 @@ class SkecdNetRegressor(NeuralNetRegressor):
         """
         routing = fit_params.pop("_routing_method", "partial_fit")
         first = not (self.initialized_ and hasattr(self, "input_shape_"))
+        if y is None:  # before the checks of X, so the message is about y
+            self._check_y(X, y, reset=first)
         X = self._check_X(X, reset=first)
         y = self._check_y(X, y, reset=first)
         with self._rng_context():

@@ -202,6 +202,10 @@ class FusionRegressor(RegressorMixin, BaseEstimator):
         -------
         self : FusionRegressor
         """
+        if y is None:
+            raise ValueError(
+                "y: FusionRegressor requires y to be passed, but the target y is None."
+            )
         y = check_array(y, ensure_2d=False, dtype=np.float64, input_name="y")
         if y.ndim not in (1, 2):
             raise ValueError(f"y: expected shape (n,) or (n, k), got {y.shape}.")

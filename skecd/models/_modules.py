@@ -85,7 +85,9 @@ class ECD3DCNN(nn.Module):
         s2 = _conv_out(s1, conv2_kernel, conv2_kernel) if s1 >= 1 else 0
         if s1 < 1 or s2 < 1:
             raise _too_small(
-                "ECD3DCNN", grid_size, f"kernels {conv1_kernel} and {conv2_kernel}, sizes {s1}, {s2}"
+                "ECD3DCNN",
+                grid_size,
+                f"kernels {conv1_kernel} and {conv2_kernel}, sizes {s1}, {s2}",
             )
         pool = min(2, s2)
         s3 = s2 // pool

@@ -12,7 +12,6 @@ import torch
 
 from skecd.io import load_density
 
-
 DATA_DIR = Path(__file__).resolve().parents[2] / "skecd" / "datasets" / "data"
 GPAW_DIR = DATA_DIR / "ecd_gpaw"
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import numpy as np
 import pytest
 from sklearn.base import clone
@@ -50,9 +52,10 @@ def test_fusion_trains_on_paths(real_paths, real_targets, n_targets):
     # the fitted branches are clones; the given ones stay unfitted
     assert not fusion.magpie_branch[-1].__sklearn_is_fitted__()
     assert fusion.magpie_branch_[-1].__sklearn_is_fitted__()
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(fusion)).predict(X), pred)
 
 
-def test_fusion_same_on_objects_and_paths_and_reproducible(real_paths, real_densities, real_targets):
+def test_fusion_same_on_objects_and_paths(real_paths, real_densities, real_targets):
     on_paths = _fusion().fit(real_paths, real_targets).predict(real_paths)
     on_objects = _fusion().fit(real_densities, real_targets).predict(real_densities)
     np.testing.assert_array_equal(on_paths, on_objects)

@@ -664,9 +664,308 @@ EXPECTED_FAILED_CHECKS: dict[str, dict[str, tuple[str, str]]] = {
             _GRAPH_TESTS + "test_stateless_clone_pickle_and_parallel",
         ),
     },
-    "ECD3DCNNRegressor": {},
-    "FusionRegressor": {},
-    "MagpieCNNRegressor": {},
+    "ECD3DCNNRegressor": {
+        "check_dict_unchanged": (
+            "takes (n, 1, D, D, D) voxel grids, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_reproducible_to_the_bit",
+        ),
+        "check_do_not_raise_errors_in_init_or_set_params": (
+            "skorch's set_params initialises callbacks/optimizer eagerly and fails on "
+            "the nonsense values this check sets",
+            "tests/models/test_regressors.py::test_set_params_module_width_takes_effect",
+        ),
+        "check_dont_overwrite_parameters": (
+            "takes (n, 1, D, D, D) voxel grids, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_reproducible_to_the_bit",
+        ),
+        "check_dtype_object": (
+            "takes (n, 1, D, D, D) voxel grids, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_errors",
+        ),
+        "check_estimators_dtypes": (
+            "takes (n, 1, D, D, D) voxel grids, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_errors",
+        ),
+        "check_estimators_fit_returns_self": (
+            "takes (n, 1, D, D, D) voxel grids, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_reproducible_to_the_bit",
+        ),
+        "check_estimators_nan_inf": (
+            "takes (n, 1, D, D, D) voxel grids, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_errors",
+        ),
+        "check_estimators_overwrite_params": (
+            "takes (n, 1, D, D, D) voxel grids, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_reproducible_to_the_bit",
+        ),
+        "check_estimators_partial_fit_n_features": (
+            "takes (n, 1, D, D, D) voxel grids, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_trains_and_predicts_shape",
+        ),
+        "check_estimators_pickle": (
+            "takes (n, 1, D, D, D) voxel grids, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_clone_pickle_and_save_load_params",
+        ),
+        "check_f_contiguous_array_estimator": (
+            "takes (n, 1, D, D, D) voxel grids, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_trains_and_predicts_shape",
+        ),
+        "check_fit2d_1feature": (
+            "takes (n, 1, D, D, D) voxel grids, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_errors",
+        ),
+        "check_fit2d_1sample": (
+            "takes (n, 1, D, D, D) voxel grids, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_errors",
+        ),
+        "check_fit2d_predict1d": (
+            "takes (n, 1, D, D, D) voxel grids, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_errors",
+        ),
+        "check_fit_check_is_fitted": (
+            "takes (n, 1, D, D, D) voxel grids, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_errors",
+        ),
+        "check_fit_idempotent": (
+            "takes (n, 1, D, D, D) voxel grids, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_reproducible_to_the_bit",
+        ),
+        "check_fit_score_takes_y": (
+            "takes (n, 1, D, D, D) voxel grids, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_trains_and_predicts_shape",
+        ),
+        "check_methods_sample_order_invariance": (
+            "takes (n, 1, D, D, D) voxel grids, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_reproducible_to_the_bit",
+        ),
+        "check_methods_subset_invariance": (
+            "takes (n, 1, D, D, D) voxel grids, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_reproducible_to_the_bit",
+        ),
+        "check_n_features_in": (
+            "takes (n, 1, D, D, D) voxel grids, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_errors",
+        ),
+        "check_n_features_in_after_fitting": (
+            "takes (n, 1, D, D, D) voxel grids, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_errors",
+        ),
+        "check_no_attributes_set_in_init": (
+            "skorch's NeuralNet.__init__ sets history_, initialized_, virtual_params_ "
+            "and stores module__* keyword parameters as attributes",
+            "tests/models/test_regressors.py::test_clone_pickle_and_save_load_params",
+        ),
+        "check_pipeline_consistency": (
+            "takes (n, 1, D, D, D) voxel grids, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_trains_and_predicts_shape",
+        ),
+        "check_positive_only_tag_during_fit": (
+            "takes (n, 1, D, D, D) voxel grids, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_errors",
+        ),
+        "check_readonly_memmap_input": (
+            "takes (n, 1, D, D, D) voxel grids, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_trains_and_predicts_shape",
+        ),
+        "check_regressor_data_not_an_array": (
+            "takes (n, 1, D, D, D) voxel grids, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_trains_and_predicts_shape",
+        ),
+        "check_regressor_multioutput": (
+            "takes (n, 1, D, D, D) voxel grids, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_trains_and_predicts_shape",
+        ),
+        "check_regressors_int": (
+            "takes (n, 1, D, D, D) voxel grids, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_trains_and_predicts_shape",
+        ),
+        "check_regressors_no_decision_function": (
+            "takes (n, 1, D, D, D) voxel grids, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_trains_and_predicts_shape",
+        ),
+        "check_regressors_train": (
+            "takes (n, 1, D, D, D) voxel grids, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_trains_and_predicts_shape",
+        ),
+        "check_set_params": (
+            "skorch's set_params initialises callbacks/optimizer eagerly and fails on "
+            "the nonsense values this check sets",
+            "tests/models/test_regressors.py::test_set_params_module_width_takes_effect",
+        ),
+        "check_supervised_y_2d": (
+            "takes (n, 1, D, D, D) voxel grids, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_trains_and_predicts_shape",
+        ),
+    },
+    "FusionRegressor": {
+        "check_dict_unchanged": (
+            "takes one density or path per sample (ChargeDensity, CHGCAR or .npz "
+            "path), not the numeric tables this check feeds",
+            "tests/models/test_fusion.py::test_fusion_trains_on_paths",
+        ),
+        "check_dont_overwrite_parameters": (
+            "takes one density or path per sample (ChargeDensity, CHGCAR or .npz "
+            "path), not the numeric tables this check feeds",
+            "tests/models/test_fusion.py::test_fusion_trains_on_paths",
+        ),
+        "check_dtype_object": (
+            "takes one density or path per sample (ChargeDensity, CHGCAR or .npz "
+            "path), not the numeric tables this check feeds",
+            "tests/models/test_fusion.py::test_fusion_errors",
+        ),
+        "check_estimator_sparse_array": (
+            "takes one density or path per sample (ChargeDensity, CHGCAR or .npz "
+            "path), not the numeric tables this check feeds",
+            "tests/models/test_fusion.py::test_fusion_errors",
+        ),
+        "check_estimator_sparse_matrix": (
+            "takes one density or path per sample (ChargeDensity, CHGCAR or .npz "
+            "path), not the numeric tables this check feeds",
+            "tests/models/test_fusion.py::test_fusion_errors",
+        ),
+        "check_estimator_sparse_tag": (
+            "takes one density or path per sample (ChargeDensity, CHGCAR or .npz "
+            "path), not the numeric tables this check feeds",
+            "tests/models/test_fusion.py::test_fusion_errors",
+        ),
+        "check_estimators_dtypes": (
+            "takes one density or path per sample (ChargeDensity, CHGCAR or .npz "
+            "path), not the numeric tables this check feeds",
+            "tests/models/test_fusion.py::test_fusion_errors",
+        ),
+        "check_estimators_empty_data_messages": (
+            "takes one density or path per sample (ChargeDensity, CHGCAR or .npz "
+            "path), not the numeric tables this check feeds",
+            "tests/models/test_fusion.py::test_fusion_errors",
+        ),
+        "check_estimators_fit_returns_self": (
+            "takes one density or path per sample (ChargeDensity, CHGCAR or .npz "
+            "path), not the numeric tables this check feeds",
+            "tests/models/test_fusion.py::test_fusion_trains_on_paths",
+        ),
+        "check_estimators_nan_inf": (
+            "takes one density or path per sample (ChargeDensity, CHGCAR or .npz "
+            "path), not the numeric tables this check feeds",
+            "tests/models/test_fusion.py::test_fusion_errors",
+        ),
+        "check_estimators_overwrite_params": (
+            "takes one density or path per sample (ChargeDensity, CHGCAR or .npz "
+            "path), not the numeric tables this check feeds",
+            "tests/models/test_fusion.py::test_fusion_trains_on_paths",
+        ),
+        "check_estimators_pickle": (
+            "takes one density or path per sample (ChargeDensity, CHGCAR or .npz "
+            "path), not the numeric tables this check feeds",
+            "tests/models/test_fusion.py::test_fusion_trains_on_paths",
+        ),
+        "check_f_contiguous_array_estimator": (
+            "takes one density or path per sample (ChargeDensity, CHGCAR or .npz "
+            "path), not the numeric tables this check feeds",
+            "tests/models/test_fusion.py::test_fusion_trains_on_paths",
+        ),
+        "check_fit1d": (
+            "takes one density or path per sample (ChargeDensity, CHGCAR or .npz "
+            "path), not the numeric tables this check feeds",
+            "tests/models/test_fusion.py::test_fusion_errors",
+        ),
+        "check_fit2d_1feature": (
+            "takes one density or path per sample (ChargeDensity, CHGCAR or .npz "
+            "path), not the numeric tables this check feeds",
+            "tests/models/test_fusion.py::test_fusion_errors",
+        ),
+        "check_fit2d_1sample": (
+            "takes one density or path per sample (ChargeDensity, CHGCAR or .npz "
+            "path), not the numeric tables this check feeds",
+            "tests/models/test_fusion.py::test_fusion_errors",
+        ),
+        "check_fit2d_predict1d": (
+            "takes one density or path per sample (ChargeDensity, CHGCAR or .npz "
+            "path), not the numeric tables this check feeds",
+            "tests/models/test_fusion.py::test_fusion_errors",
+        ),
+        "check_fit_check_is_fitted": (
+            "takes one density or path per sample (ChargeDensity, CHGCAR or .npz "
+            "path), not the numeric tables this check feeds",
+            "tests/models/test_fusion.py::test_fusion_errors",
+        ),
+        "check_fit_idempotent": (
+            "takes one density or path per sample (ChargeDensity, CHGCAR or .npz "
+            "path), not the numeric tables this check feeds",
+            "tests/models/test_fusion.py::test_fusion_trains_on_paths",
+        ),
+        "check_fit_score_takes_y": (
+            "takes one density or path per sample (ChargeDensity, CHGCAR or .npz "
+            "path), not the numeric tables this check feeds",
+            "tests/models/test_fusion.py::test_fusion_trains_on_paths",
+        ),
+        "check_n_features_in": (
+            "takes one density or path per sample (ChargeDensity, CHGCAR or .npz "
+            "path), not the numeric tables this check feeds",
+            "tests/models/test_fusion.py::test_fusion_trains_on_paths",
+        ),
+        "check_n_features_in_after_fitting": (
+            "takes one density or path per sample (ChargeDensity, CHGCAR or .npz "
+            "path), not the numeric tables this check feeds",
+            "tests/models/test_fusion.py::test_fusion_trains_on_paths",
+        ),
+        "check_positive_only_tag_during_fit": (
+            "takes one density or path per sample (ChargeDensity, CHGCAR or .npz "
+            "path), not the numeric tables this check feeds",
+            "tests/models/test_fusion.py::test_fusion_errors",
+        ),
+        "check_readonly_memmap_input": (
+            "takes one density or path per sample (ChargeDensity, CHGCAR or .npz "
+            "path), not the numeric tables this check feeds",
+            "tests/models/test_fusion.py::test_fusion_trains_on_paths",
+        ),
+        "check_regressor_data_not_an_array": (
+            "takes one density or path per sample (ChargeDensity, CHGCAR or .npz "
+            "path), not the numeric tables this check feeds",
+            "tests/models/test_fusion.py::test_fusion_trains_on_paths",
+        ),
+        "check_regressor_multioutput": (
+            "takes one density or path per sample (ChargeDensity, CHGCAR or .npz "
+            "path), not the numeric tables this check feeds",
+            "tests/models/test_fusion.py::test_fusion_trains_on_paths",
+        ),
+        "check_regressors_int": (
+            "takes one density or path per sample (ChargeDensity, CHGCAR or .npz "
+            "path), not the numeric tables this check feeds",
+            "tests/models/test_fusion.py::test_fusion_trains_on_paths",
+        ),
+        "check_regressors_no_decision_function": (
+            "takes one density or path per sample (ChargeDensity, CHGCAR or .npz "
+            "path), not the numeric tables this check feeds",
+            "tests/models/test_fusion.py::test_fusion_trains_on_paths",
+        ),
+        "check_regressors_train": (
+            "takes one density or path per sample (ChargeDensity, CHGCAR or .npz "
+            "path), not the numeric tables this check feeds",
+            "tests/models/test_fusion.py::test_fusion_trains_on_paths",
+        ),
+        "check_supervised_y_2d": (
+            "takes one density or path per sample (ChargeDensity, CHGCAR or .npz "
+            "path), not the numeric tables this check feeds",
+            "tests/models/test_fusion.py::test_fusion_trains_on_paths",
+        ),
+    },
+    "MagpieCNNRegressor": {
+        "check_do_not_raise_errors_in_init_or_set_params": (
+            "skorch's set_params initialises callbacks/optimizer eagerly and fails on "
+            "the nonsense values this check sets",
+            "tests/models/test_regressors.py::test_set_params_module_width_takes_effect",
+        ),
+        "check_no_attributes_set_in_init": (
+            "skorch's NeuralNet.__init__ sets history_, initialized_, virtual_params_ "
+            "and stores module__* keyword parameters as attributes",
+            "tests/models/test_regressors.py::test_clone_pickle_and_save_load_params",
+        ),
+        "check_set_params": (
+            "skorch's set_params initialises callbacks/optimizer eagerly and fails on "
+            "the nonsense values this check sets",
+            "tests/models/test_regressors.py::test_set_params_module_width_takes_effect",
+        ),
+    },
     "MagpieFeaturizer": {
         "check_dict_unchanged": (_MAGPIE_REASON, _MAGPIE_TESTS + "test_fit_does_not_change_params"),
         "check_dont_overwrite_parameters": (
@@ -768,7 +1067,139 @@ EXPECTED_FAILED_CHECKS: dict[str, dict[str, tuple[str, str]]] = {
             _MAGPIE_TESTS + "test_input_containers_and_float64_output",
         ),
     },
-    "SEProjectedCNNRegressor": {},
+    "SEProjectedCNNRegressor": {
+        "check_dict_unchanged": (
+            "takes (n, 3, D, D, D) axis views, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_reproducible_to_the_bit",
+        ),
+        "check_do_not_raise_errors_in_init_or_set_params": (
+            "skorch's set_params initialises callbacks/optimizer eagerly and fails on "
+            "the nonsense values this check sets",
+            "tests/models/test_regressors.py::test_set_params_module_width_takes_effect",
+        ),
+        "check_dont_overwrite_parameters": (
+            "takes (n, 3, D, D, D) axis views, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_reproducible_to_the_bit",
+        ),
+        "check_dtype_object": (
+            "takes (n, 3, D, D, D) axis views, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_errors",
+        ),
+        "check_estimators_dtypes": (
+            "takes (n, 3, D, D, D) axis views, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_errors",
+        ),
+        "check_estimators_fit_returns_self": (
+            "takes (n, 3, D, D, D) axis views, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_reproducible_to_the_bit",
+        ),
+        "check_estimators_nan_inf": (
+            "takes (n, 3, D, D, D) axis views, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_errors",
+        ),
+        "check_estimators_overwrite_params": (
+            "takes (n, 3, D, D, D) axis views, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_reproducible_to_the_bit",
+        ),
+        "check_estimators_partial_fit_n_features": (
+            "takes (n, 3, D, D, D) axis views, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_trains_and_predicts_shape",
+        ),
+        "check_estimators_pickle": (
+            "takes (n, 3, D, D, D) axis views, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_clone_pickle_and_save_load_params",
+        ),
+        "check_f_contiguous_array_estimator": (
+            "takes (n, 3, D, D, D) axis views, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_trains_and_predicts_shape",
+        ),
+        "check_fit2d_1feature": (
+            "takes (n, 3, D, D, D) axis views, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_errors",
+        ),
+        "check_fit2d_1sample": (
+            "takes (n, 3, D, D, D) axis views, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_errors",
+        ),
+        "check_fit2d_predict1d": (
+            "takes (n, 3, D, D, D) axis views, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_errors",
+        ),
+        "check_fit_check_is_fitted": (
+            "takes (n, 3, D, D, D) axis views, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_errors",
+        ),
+        "check_fit_idempotent": (
+            "takes (n, 3, D, D, D) axis views, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_reproducible_to_the_bit",
+        ),
+        "check_fit_score_takes_y": (
+            "takes (n, 3, D, D, D) axis views, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_trains_and_predicts_shape",
+        ),
+        "check_methods_sample_order_invariance": (
+            "takes (n, 3, D, D, D) axis views, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_reproducible_to_the_bit",
+        ),
+        "check_methods_subset_invariance": (
+            "takes (n, 3, D, D, D) axis views, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_reproducible_to_the_bit",
+        ),
+        "check_n_features_in": (
+            "takes (n, 3, D, D, D) axis views, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_errors",
+        ),
+        "check_n_features_in_after_fitting": (
+            "takes (n, 3, D, D, D) axis views, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_errors",
+        ),
+        "check_no_attributes_set_in_init": (
+            "skorch's NeuralNet.__init__ sets history_, initialized_, virtual_params_ "
+            "and stores module__* keyword parameters as attributes",
+            "tests/models/test_regressors.py::test_clone_pickle_and_save_load_params",
+        ),
+        "check_pipeline_consistency": (
+            "takes (n, 3, D, D, D) axis views, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_trains_and_predicts_shape",
+        ),
+        "check_positive_only_tag_during_fit": (
+            "takes (n, 3, D, D, D) axis views, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_errors",
+        ),
+        "check_readonly_memmap_input": (
+            "takes (n, 3, D, D, D) axis views, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_trains_and_predicts_shape",
+        ),
+        "check_regressor_data_not_an_array": (
+            "takes (n, 3, D, D, D) axis views, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_trains_and_predicts_shape",
+        ),
+        "check_regressor_multioutput": (
+            "takes (n, 3, D, D, D) axis views, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_trains_and_predicts_shape",
+        ),
+        "check_regressors_int": (
+            "takes (n, 3, D, D, D) axis views, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_trains_and_predicts_shape",
+        ),
+        "check_regressors_no_decision_function": (
+            "takes (n, 3, D, D, D) axis views, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_trains_and_predicts_shape",
+        ),
+        "check_regressors_train": (
+            "takes (n, 3, D, D, D) axis views, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_trains_and_predicts_shape",
+        ),
+        "check_set_params": (
+            "skorch's set_params initialises callbacks/optimizer eagerly and fails on "
+            "the nonsense values this check sets",
+            "tests/models/test_regressors.py::test_set_params_module_width_takes_effect",
+        ),
+        "check_supervised_y_2d": (
+            "takes (n, 3, D, D, D) axis views, not the 2D tables this check feeds",
+            "tests/models/test_regressors.py::test_trains_and_predicts_shape",
+        ),
+    },
 }
 
 # Constructor arguments for the common tests, by estimator class name.
