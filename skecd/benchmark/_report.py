@@ -226,19 +226,26 @@ def parity_plots(results, out_dir, protocol="cv", n_splits=None):
     paths = []
     if not models:
         return paths
-    grid_fig, axes = plt.subplots(len(targets), len(models), squeeze=False,
-                                  figsize=(3.2 * len(models), 3.2 * len(targets)))
+    # the overview: two models per row, each with one panel per target
+    per_row = 2 if len(models) > 1 else 1
+    n_rows = -(-len(models) // per_row)
+    n_cols = per_row * len(targets)
+    grid_fig, axes = plt.subplots(n_rows, n_cols, squeeze=False,
+                                  figsize=(3.2 * n_cols, 3.2 * n_rows))
+    for ax in axes.ravel()[len(models) * len(targets):]:
+        ax.set_visible(False)
     for j, model in enumerate(models):
         for i, target in enumerate(targets):
+            grid_ax = axes[j // per_row, (j % per_row) * len(targets) + i]
             folds = groups.get((model, target))
             if not folds:
-                axes[i, j].set_visible(False)
+                grid_ax.set_visible(False)
                 continue
             y_true = np.concatenate([f["y_true"] for f in folds])
             y_pred = np.concatenate([f["y_pred"] for f in folds])
             title = f"{folds[0]['label']}, {target}"
             fig, ax = plt.subplots(figsize=(4, 4))
-            for a in (ax, axes[i, j]):
+            for a in (ax, grid_ax):
                 _parity(a, y_true, y_pred, title)
             fig.tight_layout()
             path = out_dir / f"parity_{protocol}_{model}_{target}.png"

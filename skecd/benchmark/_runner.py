@@ -5,6 +5,11 @@ Layout of a results directory::
     features/<feature>-<key>.joblib       cached feature arrays (one per data set and settings)
     features/<feature>-<key>.json         how long each took to compute
     results/<protocol>/<model>/<target>/<split>-<key>.json   one fitted split each
+    results.md, summary.json, tables/*.rst, plots/*.png      the report (skecd.benchmark._report)
+
+``<key>`` hashes everything a result depends on (model, target, split and its test
+materials, the data set, and the settings the model reads), so a rerun with other
+settings computes new results beside the old ones instead of reusing them.
 
 Every result file is written atomically (temporary name, then ``os.replace``),
 so an interrupted run leaves only finished results, and a rerun with the same

@@ -60,12 +60,13 @@ class ChargeDensity:
     def __post_init__(self):
         where = f" (source: {self.source})" if self.source else ""
         if not isinstance(self.structure, Structure):
-            raise TypeError(
-                f"structure must be a pymatgen Structure, got {type(self.structure).__name__}{where}"
-            )
+            kind = type(self.structure).__name__
+            raise TypeError(f"structure must be a pymatgen Structure, got {kind}{where}")
         total = np.asarray(self.total)
         if total.ndim != 3 or min(total.shape) < 1:
-            raise ValueError(f"total density must be a non-empty 3D grid, got shape {total.shape}{where}")
+            raise ValueError(
+                f"total density must be a non-empty 3D grid, got shape {total.shape}{where}"
+            )
         if not np.issubdtype(total.dtype, np.floating):
             total = total.astype(np.float64)
         if not np.all(np.isfinite(total)):

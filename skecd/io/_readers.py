@@ -214,7 +214,8 @@ def load_density(obj, index=None) -> ChargeDensity:
         return obj
     if isinstance(obj, VolumetricData):
         try:
-            return from_volumetric_data(obj, source=f"sample {index}" if index is not None else None)
+            source = f"sample {index}" if index is not None else None
+            return from_volumetric_data(obj, source=source)
         except ValueError as exc:
             raise ValueError(f"{where}{exc}") from exc
     if isinstance(obj, (str, os.PathLike)):
