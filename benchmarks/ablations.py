@@ -70,11 +70,11 @@ _METRICS = ("r2", "rmse", "mae", "log10_mae")
 BASE = {**DEFAULT_SETTINGS, "grid": 32, "frame": "cell", "epochs": 12, "n_jobs": 1, "seed": 0}
 
 ABLATIONS = {
-    "se_sgd_e12": ("cnn2d_ecd", {}, {}, "2D-CNN+ECD (SE), SGD lr 1e-3, 12 epochs (benchmark)"),
+    "se_sgd_e12": ("cnn2d_ecd", {}, {}, "2D-CNN+ECD (SE), SGD lr 1e-3, 12 epochs (refit)"),
     "se_adam_e12": ("cnn2d_ecd", {}, {"optimizer": torch.optim.Adam},
                     "2D-CNN+ECD (SE), Adam lr 1e-3, 12 epochs"),
     "se_sgd_e40": ("cnn2d_ecd", {"epochs": 40}, {}, "2D-CNN+ECD (SE), SGD lr 1e-3, 40 epochs"),
-    "cnn3d_e12": ("cnn3d_ecd", {}, {}, "3D-CNN+ECD, grid 32, 12 epochs (benchmark)"),
+    "cnn3d_e12": ("cnn3d_ecd", {}, {}, "3D-CNN+ECD, grid 32, 12 epochs (refit)"),
     "cnn3d_rawy_e12": ("cnn3d_ecd", {}, {"standardize_y": False},
                        "3D-CNN+ECD, standardize_y=False"),
     "cnn3d_grid24_e12": ("cnn3d_ecd", {"grid": 24}, {}, "3D-CNN+ECD, grid 24"),
