@@ -9,7 +9,7 @@ takes charge densities.
 """
 
 from ._metrics import LOG_FLOOR_GPA, log10_mae, regression_metrics
-from ._models import DEFAULT_SETTINGS, MODELS, available_models, make_model
+from ._models import DEFAULT_SETTINGS, MODELS, make_model
 from ._report import cv_table, loeo_table, parity_plots, write_report
 from ._runner import (
     DEFAULT_LOEO_MIN_COUNT,
@@ -29,7 +29,6 @@ __all__ = [
     "MODELS",
     "PROTOCOLS",
     "TARGETS",
-    "available_models",
     "cv_table",
     "element_counts",
     "load_benchmark_data",

@@ -6,7 +6,7 @@ import argparse
 import sys
 import time
 
-from ._models import DEFAULT_SETTINGS, MODELS, available_models
+from ._models import DEFAULT_SETTINGS, MODELS
 from ._runner import DEFAULT_LOEO_MIN_COUNT, PROTOCOLS, TARGETS, machine_description
 
 __all__ = ["QUICK_SETTINGS", "add_parser", "main"]
@@ -72,29 +72,20 @@ def add_parser(subparsers):
 
 
 def _list_models():
-    available = set(available_models())
     for name, spec in MODELS.items():
-        state = "" if name in available else f"  [unavailable: needs {', '.join(spec.missing())}]"
         quick = " (quick)" if spec.quick else ""
-        print(f"{name:24s} {spec.label:22s} {spec.description}{quick}{state}")
+        print(f"{name:24s} {spec.label:22s} {spec.description}{quick}")
     return 0
 
 
 def _choose_models(args):
-    available = available_models()
     if args.models is None or args.models == ["all"]:
         if args.models is None and args.quick:
-            return [m for m in available if MODELS[m].quick]
-        skipped = [m for m in MODELS if m not in available]
-        if skipped:
-            print(f"skipping unavailable models: {', '.join(skipped)}", file=sys.stderr)
-        return available
+            return [m for m, spec in MODELS.items() if spec.quick]
+        return list(MODELS)
     unknown = [m for m in args.models if m not in MODELS]
     if unknown:
         raise SystemExit(f"skecd benchmark: unknown models {unknown}; known: {list(MODELS)}")
-    missing = {m: MODELS[m].missing() for m in args.models if MODELS[m].missing()}
-    if missing:
-        raise SystemExit(f"skecd benchmark: models not available in this installation: {missing}")
     return args.models
 
 

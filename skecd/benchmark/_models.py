@@ -10,7 +10,6 @@ a model outside the benchmark.
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -19,11 +18,25 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from ..models import (
+    CGCNNRegressor,
+    ECD3DCNNRegressor,
+    FusionRegressor,
+    MagpieCNNRegressor,
+    SEProjectedCNNRegressor,
+)
+from ..preprocessing import (
+    AxisProjector,
+    ChargeDensityDescriptor,
+    ChargeDensityVoxelizer,
+    CrystalGraphFeaturizer,
+    MagpieFeaturizer,
+)
+
 __all__ = [
     "DEFAULT_SETTINGS",
     "FEATURES",
     "MODELS",
-    "available_models",
     "make_model",
 ]
 
@@ -40,16 +53,6 @@ DEFAULT_SETTINGS = {
 }
 
 
-def _import(qualname):
-    """Return the object ``"module:Name"`` or None when it does not exist (yet)."""
-    module_name, _, name = qualname.partition(":")
-    try:
-        module = importlib.import_module(module_name)
-    except ImportError:
-        return None
-    return getattr(module, name, None)
-
-
 @dataclass(frozen=True)
 class FeatureSpec:
     """A stateless featuriser the runner computes once per data set and caches.
@@ -57,8 +60,6 @@ class FeatureSpec:
     Parameters
     ----------
     name : str
-    requires : tuple of str
-        ``"module:Name"`` of the classes it needs.
     make : callable
         ``make(settings) -> transformer``.
     settings : tuple of str
@@ -68,7 +69,6 @@ class FeatureSpec:
     """
 
     name: str
-    requires: tuple
     make: Callable
     settings: tuple = ()
     source: str | None = None
@@ -87,8 +87,6 @@ class ModelSpec:
     features : tuple of str
         Names in :data:`FEATURES`; several are joined column-wise (``hstack``)
         unless ``combine`` says otherwise.
-    requires : tuple of str
-        ``"module:Name"`` of the estimator classes it needs.
     make_estimator : callable
         ``make_estimator(settings) -> estimator`` fitted on the features.
     settings : tuple of str
@@ -104,29 +102,12 @@ class ModelSpec:
     name: str
     label: str
     features: tuple
-    requires: tuple
     make_estimator: Callable
     settings: tuple = ()
     quick: bool = False
     combine: str = "hstack"
     description: str = field(default="", compare=False)
 
-    def missing(self):
-        """Names of the classes this model needs that are not importable."""
-        needed = list(self.requires)
-        for f in self.features:
-            spec = FEATURES[f]
-            while spec is not None:
-                needed += list(spec.requires)
-                spec = FEATURES[spec.source] if spec.source else None
-        return [q for q in dict.fromkeys(needed) if _import(q) is None]
-
-
-def _cls(qualname):
-    obj = _import(qualname)
-    if obj is None:
-        raise ImportError(f"{qualname.replace(':', '.')} is not available in this installation")
-    return obj
 
 
 def _random_forest(s):
@@ -154,11 +135,11 @@ def _fusion(s, cached=None):
         cached = (FEATURES["magpie"].make(s), FEATURES["voxels"].make(s))
     magpie, ecd = cached
     net = _net_params(s)
-    return _cls(f"{_MOD}:FusionRegressor")(
+    return FusionRegressor(
         magpie_branch=Pipeline([("features", magpie),
-                                ("net", _cls(f"{_MOD}:MagpieCNNRegressor")(**net))]),
+                                ("net", MagpieCNNRegressor(**net))]),
         ecd_branch=Pipeline([("features", ecd),
-                             ("net", _cls(f"{_MOD}:ECD3DCNNRegressor")(**net))]),
+                             ("net", ECD3DCNNRegressor(**net))]),
         **net,
     )
 
@@ -194,39 +175,31 @@ def precomputed(spec, arrays, samples):
     return tuple(_Precomputed(index, a) for a in arrays)
 
 
-_PRE = "skecd.preprocessing"
-_MOD = "skecd.models"
-
 FEATURES = {
     "magpie": FeatureSpec(
         "magpie",
-        requires=(f"{_PRE}:MagpieFeaturizer",),
-        make=lambda s: _cls(f"{_PRE}:MagpieFeaturizer")(),
+        make=lambda s: MagpieFeaturizer(),
     ),
     "voxels": FeatureSpec(
         "voxels",
-        requires=(f"{_PRE}:ChargeDensityVoxelizer",),
-        make=lambda s: _cls(f"{_PRE}:ChargeDensityVoxelizer")(
+        make=lambda s: ChargeDensityVoxelizer(
             grid_size=s["grid"], frame=s["frame"], n_jobs=s["n_jobs"]
         ),
         settings=("grid", "frame"),
     ),
     "views": FeatureSpec(
         "views",
-        requires=(f"{_PRE}:AxisProjector",),
-        make=lambda s: _cls(f"{_PRE}:AxisProjector")(),
+        make=lambda s: AxisProjector(),
         settings=("grid", "frame"),
         source="voxels",
     ),
     "descriptors": FeatureSpec(
         "descriptors",
-        requires=(f"{_PRE}:ChargeDensityDescriptor",),
-        make=lambda s: _cls(f"{_PRE}:ChargeDensityDescriptor")(),
+        make=lambda s: ChargeDensityDescriptor(),
     ),
     "graphs": FeatureSpec(
         "graphs",
-        requires=(f"{_PRE}:CrystalGraphFeaturizer",),
-        make=lambda s: _cls(f"{_PRE}:CrystalGraphFeaturizer")(),
+        make=lambda s: CrystalGraphFeaturizer(),
     ),
 }
 
@@ -239,7 +212,6 @@ MODELS = {
             "rf_magpie",
             "RF+Magpie",
             features=("magpie",),
-            requires=(),
             make_estimator=_random_forest,
             settings=("n_estimators", "seed"),
             quick=True,
@@ -249,8 +221,7 @@ MODELS = {
             "cnn_magpie",
             "CNN+Magpie",
             features=("magpie",),
-            requires=(f"{_MOD}:MagpieCNNRegressor",),
-            make_estimator=lambda s: _cls(f"{_MOD}:MagpieCNNRegressor")(**_net_params(s)),
+            make_estimator=lambda s: MagpieCNNRegressor(**_net_params(s)),
             settings=_NET,
             description="2D CNN on the Magpie vector laid out as a square image",
         ),
@@ -258,8 +229,7 @@ MODELS = {
             "cnn3d_ecd",
             "3D-CNN+ECD",
             features=("voxels",),
-            requires=(f"{_MOD}:ECD3DCNNRegressor",),
-            make_estimator=lambda s: _cls(f"{_MOD}:ECD3DCNNRegressor")(**_net_params(s)),
+            make_estimator=lambda s: ECD3DCNNRegressor(**_net_params(s)),
             settings=_NET + ("grid", "frame"),
             quick=True,
             description="3D CNN on the voxelised charge density",
@@ -268,8 +238,7 @@ MODELS = {
             "cnn2d_ecd",
             "2D-CNN+ECD (SE)",
             features=("views",),
-            requires=(f"{_MOD}:SEProjectedCNNRegressor",),
-            make_estimator=lambda s: _cls(f"{_MOD}:SEProjectedCNNRegressor")(**_net_params(s)),
+            make_estimator=lambda s: SEProjectedCNNRegressor(**_net_params(s)),
             settings=_NET + ("grid", "frame"),
             description="2D CNN with squeeze-and-excitation on the three axis views",
         ),
@@ -277,8 +246,6 @@ MODELS = {
             "fusion",
             "Fusion (Magpie+ECD)",
             features=("magpie", "voxels"),
-            requires=(f"{_MOD}:FusionRegressor", f"{_MOD}:MagpieCNNRegressor",
-                      f"{_MOD}:ECD3DCNNRegressor"),
             make_estimator=_fusion,
             settings=_NET + ("grid", "frame"),
             combine="densities",
@@ -288,7 +255,6 @@ MODELS = {
             "rf_descriptors",
             "RF+descriptors",
             features=("descriptors",),
-            requires=(),
             make_estimator=_random_forest,
             settings=("n_estimators", "seed"),
             quick=True,
@@ -298,7 +264,6 @@ MODELS = {
             "rf_descriptors_magpie",
             "RF+descriptors+Magpie",
             features=("descriptors", "magpie"),
-            requires=(),
             make_estimator=_random_forest,
             settings=("n_estimators", "seed"),
             description="random forest on density descriptors and Magpie features",
@@ -307,29 +272,12 @@ MODELS = {
             "cgcnn",
             "CGCNN",
             features=("graphs",),
-            requires=(f"{_MOD}:CGCNNRegressor",),
-            make_estimator=lambda s: _cls(f"{_MOD}:CGCNNRegressor")(**_net_params(s)),
+            make_estimator=lambda s: CGCNNRegressor(**_net_params(s)),
             settings=_NET,
             description="crystal graph convolutional network (Xie and Grossman 2018)",
         ),
     ]
 }
-
-
-def available_models():
-    """Return the names of the registered models whose classes are importable.
-
-    Returns
-    -------
-    list of str
-
-    Examples
-    --------
-    >>> from skecd.benchmark import available_models
-    >>> "rf_magpie" in available_models() or True
-    True
-    """
-    return [name for name, spec in MODELS.items() if not spec.missing()]
 
 
 def _feature_pipeline(name, settings):
@@ -369,9 +317,6 @@ def make_model(name, **settings):
     if unknown:
         raise ValueError(f"unknown settings {sorted(unknown)}; known: {sorted(DEFAULT_SETTINGS)}")
     spec = MODELS[name]
-    missing = spec.missing()
-    if missing:
-        raise ImportError(f"model {name!r} needs {missing}, not available in this installation")
     s = {**DEFAULT_SETTINGS, **settings}
     if spec.combine == "densities":
         return spec.make_estimator(s)

@@ -11,13 +11,6 @@ from ._modules import ECD3DCNN, MagpieCNN, SEProjectedCNN
 
 __all__ = ["ECD3DCNNRegressor", "MagpieCNNRegressor", "SEProjectedCNNRegressor"]
 
-_COMMON_DOC = """
-    criterion, optimizer, lr, max_epochs, batch_size, train_split, callbacks,
-    standardize_y, random_state, device, verbose, **kwargs
-        As in :class:`skecd.models.SkecdNetRegressor` (defaults: the paper's
-        loss, optimiser and learning rate). Module widths are set with
-        ``module__<name>`` (see the module class).
-"""
 
 
 class _GridRegressor(SkecdNetRegressor):
@@ -55,7 +48,12 @@ class ECD3DCNNRegressor(_GridRegressor):
     ----------
     module : type, default=ECD3DCNN
         The network class.
-    """ + _COMMON_DOC + """
+    criterion, optimizer, lr, max_epochs, batch_size, train_split, callbacks,
+    standardize_y, random_state, device, verbose, **kwargs
+        As in :class:`skecd.models.SkecdNetRegressor` (defaults: the paper's
+        loss, optimiser and learning rate). Module widths are set with
+        ``module__<name>`` (see the module class).
+
     Examples
     --------
     >>> import numpy as np
@@ -105,11 +103,25 @@ class SEProjectedCNNRegressor(_GridRegressor):
     callback named ``lr_scheduler``, tunable as
     ``callbacks__lr_scheduler__step_size``), L1 loss, as in the paper.
 
+    .. note::
+       On the bundled dataset this paper optimiser did not train the network:
+       with plain SGD at lr 1e-3 (12 or 40 epochs) or 1e-2 the training loss
+       stayed flat and the predictions constant (5-fold CV R^2 of K_VRH -0.02),
+       while ``optimizer=torch.optim.Adam`` at lr 1e-3 reached R^2 0.889 in 12
+       epochs (``benchmarks/results/ablations``, docs page "Benchmark
+       results"). The default stays the paper's; pass
+       ``optimizer=torch.optim.Adam`` to train it in practice.
+
     Parameters
     ----------
     module : type, default=SEProjectedCNN
         The network class.
-    """ + _COMMON_DOC + """
+    criterion, optimizer, lr, max_epochs, batch_size, train_split, callbacks,
+    standardize_y, random_state, device, verbose, **kwargs
+        As in :class:`skecd.models.SkecdNetRegressor` (defaults: the paper's
+        loss, optimiser and learning rate). Module widths are set with
+        ``module__<name>`` (see the module class).
+
     Examples
     --------
     >>> import numpy as np
@@ -167,7 +179,12 @@ class MagpieCNNRegressor(SkecdNetRegressor):
     ----------
     module : type, default=MagpieCNN
         The network class.
-    """ + _COMMON_DOC + """
+    criterion, optimizer, lr, max_epochs, batch_size, train_split, callbacks,
+    standardize_y, random_state, device, verbose, **kwargs
+        As in :class:`skecd.models.SkecdNetRegressor` (defaults: the paper's
+        loss, optimiser and learning rate). Module widths are set with
+        ``module__<name>`` (see the module class).
+
     Examples
     --------
     >>> import numpy as np
