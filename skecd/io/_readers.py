@@ -60,9 +60,44 @@ def read_chgcar(path) -> ChargeDensity:
     except Exception as exc:  # pymatgen raises ValueError, IndexError, ... on bad files
         raise ValueError(f"Could not read CHGCAR file {path!r}: {exc}") from exc
     try:
+        _check_first_block_complete(path, chg.dim, len(chg.structure))
         return from_volumetric_data(chg, source=path)
     except ValueError as exc:
         raise ValueError(f"Malformed CHGCAR file {path!r}: {exc}") from exc
+
+
+def _check_first_block_complete(path, dim, n_atoms):
+    """Raise if the first data block holds more values than its grid line declares.
+
+    Written by hand because pymatgen reads exactly the declared number of values
+    and then skips further numeric lines (it takes them for the per-atom moment
+    line), so a grid line declaring too few points would silently drop data.
+    Only counts tokens; the values themselves come from pymatgen.
+    """
+    from monty.io import zopen
+
+    n_declared = int(np.prod(dim))
+    grid_tokens = [str(int(n)) for n in dim]
+    count = 0
+    with zopen(path, mode="rt") as fh:
+        previous_blank = False
+        for line in fh:  # the header ends with a blank line, then the grid line
+            tokens = line.split()
+            if previous_blank and tokens == grid_tokens:
+                break
+            previous_blank = not tokens
+        for line in fh:
+            tokens = line.split()
+            if not tokens or tokens[0] == "augmentation" or tokens == grid_tokens:
+                break
+            count += len(tokens)
+    # A spin-polarised file without augmentation has one line of per-atom moments
+    # right after the first block; allow for it.
+    if count > n_declared + n_atoms:
+        raise ValueError(
+            f"the grid line declares {dim[0]} x {dim[1]} x {dim[2]} = {n_declared} points "
+            f"but the first data block holds {count} values"
+        )
 
 
 def from_volumetric_data(data, source=None) -> ChargeDensity:

@@ -164,6 +164,15 @@ def test_wrong_grid_count_line(tmp_path, si_lines):
         read_chgcar(path)
 
 
+def test_grid_line_declaring_too_few_points(tmp_path, si_lines):
+    # pymatgen alone would read 27*28*28 values and skip the rest without a word
+    g = _grid_line_index(si_lines)
+    too_few = si_lines[:g] + ["   27   28   28\n"] + si_lines[g + 1 :]
+    path = _write(tmp_path, "few_points_CHGCAR", "".join(too_few))
+    with pytest.raises(ValueError, match=r"few_points_CHGCAR.*21168 points.*21952 values"):
+        read_chgcar(path)
+
+
 def test_header_only_and_empty_files(tmp_path, si_lines):
     g = _grid_line_index(si_lines)
     for name, text in [("header_CHGCAR", "".join(si_lines[:g])),
