@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import os
 import platform
 import resource
 import time
@@ -109,7 +110,7 @@ def main(argv=None):
             {
                 "machine": {"processor": platform.processor() or platform.machine(),
                             "cpu_count": mp.cpu_count(), "torch": torch.__version__,
-                            "note": "shared CPU; other processes were running"},
+                            "load_average_1min": os.getloadavg()[0]},
                 "results": rows,
             },
             indent=2,
