@@ -5,12 +5,10 @@ from __future__ import annotations
 import numbers
 
 import numpy as np
-from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
-from tqdm.auto import tqdm
 
 from ..io import load_density
-from ._voxelizer import _check_samples
+from ._samples import check_samples, map_samples
 
 __all__ = ["ChargeDensityDescriptor"]
 
@@ -157,7 +155,7 @@ class ChargeDensityDescriptor(TransformerMixin, BaseEstimator):
         """
         self.feature_names_out_ = self._feature_names()
         if X is not None:
-            _check_samples(X)
+            check_samples(X)
         return self
 
     def transform(self, X):
@@ -176,21 +174,16 @@ class ChargeDensityDescriptor(TransformerMixin, BaseEstimator):
             :meth:`get_feature_names_out`.
         """
         self._check_params()
-        samples = _check_samples(X)
+        samples = check_samples(X)
         params = {
             "edges": np.linspace(*map(float, self.log10_range), int(self.n_bins) + 1),
             "percentiles": np.asarray(self.percentiles, dtype=np.float64),
             "threshold": float(self.threshold),
         }
-        jobs = (delayed(_describe_sample)(obj, i, **params) for i, obj in enumerate(samples))
-        parallel = Parallel(n_jobs=self.n_jobs, return_as="generator")
         rows = list(
-            tqdm(
-                parallel(jobs),
-                total=len(samples),
-                desc="Describing",
-                unit="density",
-                disable=not self.verbose,
+            map_samples(
+                _describe_sample, samples, n_jobs=self.n_jobs, verbose=self.verbose,
+                desc="Describing", unit="density", **params,
             )
         )
         return np.vstack(rows)

@@ -10,11 +10,12 @@ import warnings
 from dataclasses import dataclass
 
 import numpy as np
-from joblib import Parallel, delayed
 from sklearn.base import BaseEstimator, TransformerMixin
-from tqdm.auto import tqdm
 
 from ..io import ChargeDensity, load_density
+from ._samples import _is_volumetric, check_samples, map_samples
+
+_NOUN = "structures, densities or file paths"
 
 __all__ = ["CrystalGraph", "CrystalGraphFeaturizer", "atom_feature_names"]
 
@@ -284,7 +285,7 @@ class CrystalGraphFeaturizer(TransformerMixin, BaseEstimator):
         """
         self._check_params()
         if X is not None:
-            for i, obj in enumerate(_check_samples(X)):
+            for i, obj in enumerate(check_samples(X, noun=_NOUN)):
                 _check_sample_type(obj, i)
         return self
 
@@ -308,21 +309,16 @@ class CrystalGraphFeaturizer(TransformerMixin, BaseEstimator):
             ``cutoff``; the message names the sample index (and the atom).
         """
         self._check_params()
-        samples = _check_samples(X)
+        samples = check_samples(X, noun=_NOUN)
         params = {
             "cutoff": float(self.cutoff),
             "max_neighbors": int(self.max_neighbors),
             "gaussian_step": float(self.gaussian_step),
         }
-        jobs = (delayed(_graph_of_sample)(obj, i, **params) for i, obj in enumerate(samples))
-        parallel = Parallel(n_jobs=self.n_jobs, return_as="generator")
         out = np.empty(len(samples), dtype=object)
-        graphs = tqdm(
-            parallel(jobs),
-            total=len(samples),
-            desc="Crystal graphs",
-            unit="structure",
-            disable=not self.verbose,
+        graphs = map_samples(
+            _graph_of_sample, samples, n_jobs=self.n_jobs, verbose=self.verbose,
+            desc="Crystal graphs", unit="structure", **params,
         )
         for i, graph in enumerate(graphs):
             out[i] = graph
@@ -363,30 +359,6 @@ def gaussian_centers(cutoff, step):
     """Centres of the Gaussians of the edge features: 0, step, ..., <= cutoff."""
     n = int(math.floor(cutoff / step + 1e-9)) + 1
     return step * np.arange(n, dtype=np.float64)
-
-
-def _check_samples(X):
-    """Return ``X`` as a list of samples, or say what is wrong with it."""
-    from pymatgen.core import Structure
-
-    if isinstance(X, (str, os.PathLike, ChargeDensity, Structure, dict)):
-        raise TypeError(
-            f"X must be a list of samples, got a single {type(X).__name__}; wrap it in a list"
-        )
-    if isinstance(X, np.ndarray) and X.ndim != 1:
-        raise ValueError(
-            "X must be a 1D sequence of structures, densities or file paths, "
-            f"got an array of shape {X.shape}"
-        )
-    try:
-        samples = list(X)
-    except TypeError:
-        raise TypeError(
-            f"X must be a list of structures, densities or file paths, got {type(X).__name__}"
-        ) from None
-    if not samples:
-        raise ValueError("X is empty: at least one structure is needed")
-    return samples
 
 
 def _check_sample_type(obj, index):
@@ -432,12 +404,6 @@ def _structure_of(obj, index):
     if isinstance(obj, (str, os.PathLike)) or _is_volumetric(obj):
         return load_density(obj, index=index).structure
     _check_sample_type(obj, index)
-
-
-def _is_volumetric(obj):
-    from pymatgen.io.common import VolumetricData
-
-    return isinstance(obj, VolumetricData)
 
 
 def _atom_features(structure, index):

@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import numbers
-import os
 
 import numpy as np
-from joblib import Parallel, delayed
 from scipy.ndimage import map_coordinates
 from sklearn.base import BaseEstimator, TransformerMixin
-from tqdm.auto import tqdm
 
-from ..io import ChargeDensity, load_density
+from ..io import load_density
+from ._samples import check_samples, map_samples
 
 __all__ = ["ChargeDensityVoxelizer"]
 
@@ -156,7 +154,7 @@ class ChargeDensityVoxelizer(TransformerMixin, BaseEstimator):
             ``include_spin=True``; values in electrons per cubic Angstrom.
         """
         self._check_params()
-        samples = _check_samples(X)
+        samples = check_samples(X)
         params = {
             "grid_size": int(self.grid_size),
             "frame": self.frame,
@@ -167,14 +165,13 @@ class ChargeDensityVoxelizer(TransformerMixin, BaseEstimator):
         }
         d = params["grid_size"]
         out = np.empty((len(samples), 2 if self.include_spin else 1, d, d, d), dtype=np.float32)
-        jobs = (delayed(_voxelize_sample)(obj, i, **params) for i, obj in enumerate(samples))
+        cubes = map_samples(
+            _voxelize_sample, samples, n_jobs=self.n_jobs, verbose=self.verbose,
+            desc="Voxelising", unit="density", **params,
+        )
         # Results arrive in order and are copied into the preallocated output, so
         # memory holds the output plus the cubes in flight, not two copies.
-        results = Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs)
-        progress = tqdm(
-            results, total=len(samples), desc="Voxelising", unit="density", disable=not self.verbose
-        )
-        for i, cube in enumerate(progress):
+        for i, cube in enumerate(cubes):
             out[i] = cube
         return out
 
@@ -208,33 +205,6 @@ class ChargeDensityVoxelizer(TransformerMixin, BaseEstimator):
         tags.requires_fit = False  # stateless: fit only validates the parameters
         tags.transformer_tags.preserves_dtype = []  # output is always float32
         return tags
-
-
-def _check_samples(X):
-    """Return ``X`` as a list of samples, or say what is wrong with it."""
-    if isinstance(X, (str, os.PathLike, ChargeDensity)) or _is_volumetric(X):
-        raise TypeError(
-            f"X must be a list of samples, got a single {type(X).__name__}; wrap it in a list"
-        )
-    if isinstance(X, np.ndarray) and X.ndim != 1:
-        raise ValueError(
-            f"X must be a 1D sequence of densities or file paths, got an array of shape {X.shape}"
-        )
-    try:
-        samples = list(X)
-    except TypeError:
-        raise TypeError(
-            f"X must be a list of densities or file paths, got {type(X).__name__}"
-        ) from None
-    if not samples:
-        raise ValueError("X is empty: at least one density or file path is needed")
-    return samples
-
-
-def _is_volumetric(obj):
-    from pymatgen.io.common import VolumetricData
-
-    return isinstance(obj, VolumetricData)
 
 
 def _voxelize_sample(obj, index, *, grid_size, frame, cube_edge, order, symprec, include_spin):
