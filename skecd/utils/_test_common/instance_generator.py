@@ -58,6 +58,64 @@ def _same_reason(reason, test_file, checks):
     return {check: (reason, f"{test_file}::{test}") for check, test in checks.items()}
 
 
+# The checks that feed 2D tables to a network taking 5D grids, and our replacement tests in
+# tests/models/test_regressors.py (shared by ECD3DCNNRegressor and SEProjectedCNNRegressor).
+_GRID_NET_CHECKS = {
+        "check_dict_unchanged": "test_reproducible_to_the_bit",
+        "check_dont_overwrite_parameters": "test_reproducible_to_the_bit",
+        "check_dtype_object": "test_errors",
+        "check_estimators_dtypes": "test_errors",
+        "check_estimators_fit_returns_self": "test_reproducible_to_the_bit",
+        "check_estimators_nan_inf": "test_errors",
+        "check_estimators_overwrite_params": "test_reproducible_to_the_bit",
+        "check_estimators_partial_fit_n_features": "test_trains_and_predicts_shape",
+        "check_estimators_pickle": "test_clone_pickle_and_save_load_params",
+        "check_f_contiguous_array_estimator": "test_trains_and_predicts_shape",
+        "check_fit2d_1feature": "test_errors",
+        "check_fit2d_1sample": "test_errors",
+        "check_fit2d_predict1d": "test_errors",
+        "check_fit_check_is_fitted": "test_errors",
+        "check_fit_idempotent": "test_reproducible_to_the_bit",
+        "check_fit_score_takes_y": "test_trains_and_predicts_shape",
+        "check_methods_sample_order_invariance": "test_reproducible_to_the_bit",
+        "check_methods_subset_invariance": "test_reproducible_to_the_bit",
+        "check_n_features_in": "test_errors",
+        "check_n_features_in_after_fitting": "test_errors",
+        "check_pipeline_consistency": "test_trains_and_predicts_shape",
+        "check_positive_only_tag_during_fit": "test_errors",
+        "check_readonly_memmap_input": "test_trains_and_predicts_shape",
+        "check_regressor_data_not_an_array": "test_trains_and_predicts_shape",
+        "check_regressor_multioutput": "test_trains_and_predicts_shape",
+        "check_regressors_int": "test_trains_and_predicts_shape",
+        "check_regressors_no_decision_function": "test_trains_and_predicts_shape",
+        "check_regressors_train": "test_trains_and_predicts_shape",
+        "check_supervised_y_2d": "test_trains_and_predicts_shape",
+}
+
+# What skorch itself does, shared by the grid networks.
+_SKORCH_GRID_NET_ENTRIES = {
+    **_same_reason(
+        (
+            "skorch's set_params initialises callbacks/optimizer eagerly and fails on"
+            " the nonsense values this check sets"
+        ),
+        "tests/models/test_regressors.py",
+        {
+            "check_do_not_raise_errors_in_init_or_set_params": "test_set_params_module_width_takes_effect",
+            "check_set_params": "test_set_params_module_width_takes_effect",
+        },
+    ),
+    **_same_reason(
+        (
+            "skorch's NeuralNet.__init__ sets history_, initialized_, virtual_params_"
+            " and stores module__* keyword parameters as attributes"
+        ),
+        "tests/models/test_regressors.py",
+        {"check_no_attributes_set_in_init": "test_clone_pickle_and_save_load_params"},
+    ),
+}
+
+
 # Each value: {check_name: (reason, "tests/path.py::test_name")}.
 # Entries are grouped by estimator; keep them in alphabetical order.
 EXPECTED_FAILED_CHECKS: dict[str, dict[str, tuple[str, str]]] = {
@@ -385,59 +443,9 @@ EXPECTED_FAILED_CHECKS: dict[str, dict[str, tuple[str, str]]] = {
         **_same_reason(
             "takes (n, 1, D, D, D) voxel grids, not the 2D tables this check feeds",
             "tests/models/test_regressors.py",
-            {
-                "check_dict_unchanged": "test_reproducible_to_the_bit",
-                "check_dont_overwrite_parameters": "test_reproducible_to_the_bit",
-                "check_dtype_object": "test_errors",
-                "check_estimators_dtypes": "test_errors",
-                "check_estimators_fit_returns_self": "test_reproducible_to_the_bit",
-                "check_estimators_nan_inf": "test_errors",
-                "check_estimators_overwrite_params": "test_reproducible_to_the_bit",
-                "check_estimators_partial_fit_n_features": "test_trains_and_predicts_shape",
-                "check_estimators_pickle": "test_clone_pickle_and_save_load_params",
-                "check_f_contiguous_array_estimator": "test_trains_and_predicts_shape",
-                "check_fit2d_1feature": "test_errors",
-                "check_fit2d_1sample": "test_errors",
-                "check_fit2d_predict1d": "test_errors",
-                "check_fit_check_is_fitted": "test_errors",
-                "check_fit_idempotent": "test_reproducible_to_the_bit",
-                "check_fit_score_takes_y": "test_trains_and_predicts_shape",
-                "check_methods_sample_order_invariance": "test_reproducible_to_the_bit",
-                "check_methods_subset_invariance": "test_reproducible_to_the_bit",
-                "check_n_features_in": "test_errors",
-                "check_n_features_in_after_fitting": "test_errors",
-                "check_pipeline_consistency": "test_trains_and_predicts_shape",
-                "check_positive_only_tag_during_fit": "test_errors",
-                "check_readonly_memmap_input": "test_trains_and_predicts_shape",
-                "check_regressor_data_not_an_array": "test_trains_and_predicts_shape",
-                "check_regressor_multioutput": "test_trains_and_predicts_shape",
-                "check_regressors_int": "test_trains_and_predicts_shape",
-                "check_regressors_no_decision_function": "test_trains_and_predicts_shape",
-                "check_regressors_train": "test_trains_and_predicts_shape",
-                "check_supervised_y_2d": "test_trains_and_predicts_shape",
-            },
+            _GRID_NET_CHECKS,
         ),
-        **_same_reason(
-            (
-                "skorch's set_params initialises callbacks/optimizer eagerly and fails on"
-                " the nonsense values this check sets"
-            ),
-            "tests/models/test_regressors.py",
-            {
-                "check_do_not_raise_errors_in_init_or_set_params": "test_set_params_module_width_takes_effect",
-                "check_set_params": "test_set_params_module_width_takes_effect",
-            },
-        ),
-        **_same_reason(
-            (
-                "skorch's NeuralNet.__init__ sets history_, initialized_, virtual_params_"
-                " and stores module__* keyword parameters as attributes"
-            ),
-            "tests/models/test_regressors.py",
-            {
-                "check_no_attributes_set_in_init": "test_clone_pickle_and_save_load_params",
-            },
-        ),
+        **_SKORCH_GRID_NET_ENTRIES,
     },
     "FusionRegressor": {
         **_same_reason(
@@ -542,59 +550,9 @@ EXPECTED_FAILED_CHECKS: dict[str, dict[str, tuple[str, str]]] = {
         **_same_reason(
             "takes (n, 3, D, D, D) axis views, not the 2D tables this check feeds",
             "tests/models/test_regressors.py",
-            {
-                "check_dict_unchanged": "test_reproducible_to_the_bit",
-                "check_dont_overwrite_parameters": "test_reproducible_to_the_bit",
-                "check_dtype_object": "test_errors",
-                "check_estimators_dtypes": "test_errors",
-                "check_estimators_fit_returns_self": "test_reproducible_to_the_bit",
-                "check_estimators_nan_inf": "test_errors",
-                "check_estimators_overwrite_params": "test_reproducible_to_the_bit",
-                "check_estimators_partial_fit_n_features": "test_trains_and_predicts_shape",
-                "check_estimators_pickle": "test_clone_pickle_and_save_load_params",
-                "check_f_contiguous_array_estimator": "test_trains_and_predicts_shape",
-                "check_fit2d_1feature": "test_errors",
-                "check_fit2d_1sample": "test_errors",
-                "check_fit2d_predict1d": "test_errors",
-                "check_fit_check_is_fitted": "test_errors",
-                "check_fit_idempotent": "test_reproducible_to_the_bit",
-                "check_fit_score_takes_y": "test_trains_and_predicts_shape",
-                "check_methods_sample_order_invariance": "test_reproducible_to_the_bit",
-                "check_methods_subset_invariance": "test_reproducible_to_the_bit",
-                "check_n_features_in": "test_errors",
-                "check_n_features_in_after_fitting": "test_errors",
-                "check_pipeline_consistency": "test_trains_and_predicts_shape",
-                "check_positive_only_tag_during_fit": "test_errors",
-                "check_readonly_memmap_input": "test_trains_and_predicts_shape",
-                "check_regressor_data_not_an_array": "test_trains_and_predicts_shape",
-                "check_regressor_multioutput": "test_trains_and_predicts_shape",
-                "check_regressors_int": "test_trains_and_predicts_shape",
-                "check_regressors_no_decision_function": "test_trains_and_predicts_shape",
-                "check_regressors_train": "test_trains_and_predicts_shape",
-                "check_supervised_y_2d": "test_trains_and_predicts_shape",
-            },
+            _GRID_NET_CHECKS,
         ),
-        **_same_reason(
-            (
-                "skorch's set_params initialises callbacks/optimizer eagerly and fails on"
-                " the nonsense values this check sets"
-            ),
-            "tests/models/test_regressors.py",
-            {
-                "check_do_not_raise_errors_in_init_or_set_params": "test_set_params_module_width_takes_effect",
-                "check_set_params": "test_set_params_module_width_takes_effect",
-            },
-        ),
-        **_same_reason(
-            (
-                "skorch's NeuralNet.__init__ sets history_, initialized_, virtual_params_"
-                " and stores module__* keyword parameters as attributes"
-            ),
-            "tests/models/test_regressors.py",
-            {
-                "check_no_attributes_set_in_init": "test_clone_pickle_and_save_load_params",
-            },
-        ),
+        **_SKORCH_GRID_NET_ENTRIES,
     },
 }
 
