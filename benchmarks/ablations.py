@@ -49,10 +49,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
-from sklearn.base import clone
 
 from skecd.benchmark._metrics import regression_metrics
-from skecd.benchmark._models import DEFAULT_SETTINGS, MODELS, combine_features, precomputed
+from skecd.benchmark._models import DEFAULT_SETTINGS, MODELS, fold_inputs
 from skecd.benchmark._report import markdown_table, rst_table
 
 # The runner's feature cache and JSON writer are private; reusing them keeps the
@@ -105,16 +104,7 @@ def run_ablation(name, results_dir, data, progress=True):
         if path.exists():
             records.append(json.loads(path.read_text()))
             continue
-        if spec.combine == "densities":
-            # as the runner: the estimator takes densities, its featurisers look the
-            # cached features up
-            estimator = clone(spec.make_estimator(s, precomputed(spec, arrays, data.data)))
-            X_train = [data.data[i] for i in train]
-            X_test = [data.data[i] for i in test]
-        else:
-            estimator = clone(spec.make_estimator(s))
-            X_train = combine_features(spec, arrays, train)
-            X_test = combine_features(spec, arrays, test)
+        estimator, X_train, X_test = fold_inputs(spec, s, arrays, data, train, test)
         estimator.set_params(**params)
         start = time.perf_counter()
         estimator.fit(X_train, y[train])

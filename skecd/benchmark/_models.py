@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.pipeline import FeatureUnion, Pipeline
 
@@ -333,6 +333,24 @@ def combine_features(spec, arrays, index=None):
     if len(parts) == 1:
         return parts[0]
     return np.hstack([np.asarray(p, dtype=np.float64).reshape(len(p), -1) for p in parts])
+
+
+def fold_inputs(spec, settings, arrays, data, train, test):
+    """Return ``(estimator, X_train, X_test)`` of model ``spec`` for one split.
+
+    ``arrays`` are the cached features of ``spec.features`` for the whole data set.
+    A model that takes the densities themselves (``combine="densities"``) gets
+    featurisers that look the cached features up, so nothing is recomputed per fold.
+    """
+    if spec.combine == "densities":
+        estimator = clone(spec.make_estimator(settings, precomputed(spec, arrays, data.data)))
+        return estimator, [data.data[i] for i in train], [data.data[i] for i in test]
+    estimator = clone(spec.make_estimator(settings))
+    return (
+        estimator,
+        combine_features(spec, arrays, train),
+        combine_features(spec, arrays, test),
+    )
 
 
 def _take(a, index):

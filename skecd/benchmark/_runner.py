@@ -28,14 +28,13 @@ from pathlib import Path
 
 import joblib
 import numpy as np
-from sklearn.base import clone
 from sklearn.model_selection import KFold
 from sklearn.utils import Bunch
 from tqdm.auto import tqdm
 
 from .._version import __version__
 from ._metrics import regression_metrics
-from ._models import DEFAULT_SETTINGS, FEATURES, MODELS, combine_features, precomputed
+from ._models import DEFAULT_SETTINGS, FEATURES, MODELS, fold_inputs
 
 __all__ = [
     "DEFAULT_LOEO_MIN_COUNT",
@@ -377,16 +376,7 @@ def run_benchmark(
             continue
         arrays = [cache.get(f) for f in spec.features]
         y = data.target[:, data.target_names.index(target)]
-        if spec.combine == "densities":
-            # the estimator takes densities; its featurisers are replaced by look-ups
-            # of the cached features (same values, computed once)
-            estimator = clone(spec.make_estimator(s, precomputed(spec, arrays, data.data)))
-            X_train = [data.data[i] for i in train]
-            X_test = [data.data[i] for i in test]
-        else:
-            estimator = clone(spec.make_estimator(s))
-            X_train = combine_features(spec, arrays, train)
-            X_test = combine_features(spec, arrays, test)
+        estimator, X_train, X_test = fold_inputs(spec, s, arrays, data, train, test)
         start = time.perf_counter()
         estimator.fit(X_train, y[train])
         fit_seconds = time.perf_counter() - start
