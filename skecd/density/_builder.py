@@ -140,7 +140,9 @@ def _code_versions():
     }
 
 
-def build_densities(records, outdir, *, n_jobs=1, progress=True, log_dir=None):
+def build_densities(
+    records, outdir, *, n_jobs=1, progress=True, log_dir=None, existing=(), retry_failed=False
+):
     """Compute and save the density of every record, resuming an earlier run.
 
     Each density is written as ``OUTDIR/<material_id>.npz`` (the format of
@@ -166,6 +168,15 @@ def build_densities(records, outdir, *, n_jobs=1, progress=True, log_dir=None):
         Show a tqdm progress bar.
     log_dir : str, path-like or None, default=None
         Directory for GPAW's text logs (``<material_id>.txt``); None keeps none.
+    existing : sequence of str or path-like, default=()
+        Other directories of densities (for example the bundled
+        ``skecd/datasets/data/ecd_gpaw``): a material whose ``<material_id>.npz``
+        is in one of them is not computed again, and the manifest lists it
+        under ``elsewhere`` with that directory.
+    retry_failed : bool, default=False
+        Compute again the materials that ``failures.json`` records as failed
+        (by default they keep their recorded failure: most are deterministic,
+        such as an element without a PAW setup or an SCF that does not converge).
 
     Returns
     -------
@@ -185,11 +196,26 @@ def build_densities(records, outdir, *, n_jobs=1, progress=True, log_dir=None):
     done = {e["material_id"]: e for e in _read_json(manifest_path, {}).get("done", [])}
     failed = {e["material_id"]: e for e in _read_json(failures_path, [])}
 
-    todo = [r for r in records if not (outdir / f"{r['material_id']}.npz").is_file()]
+    elsewhere = {}
+    for r in records:
+        for other in map(Path, existing):
+            if (other / f"{r['material_id']}.npz").is_file():
+                elsewhere[r["material_id"]] = str(other)
+                break
+    todo = [
+        r
+        for r in records
+        if r["material_id"] not in elsewhere
+        and not (outdir / f"{r['material_id']}.npz").is_file()
+        and (retry_failed or r["material_id"] not in failed)
+    ]
     n_skipped = len(records) - len(todo)
     for r in records:  # finished files of a run killed before it updated the manifest
         mid = r["material_id"]
-        if mid not in done and (outdir / f"{mid}.npz").is_file():
+        if mid in elsewhere:
+            done.pop(mid, None)
+            failed.pop(mid, None)
+        elif mid not in done and (outdir / f"{mid}.npz").is_file():
             done[mid] = _entry_from_file(outdir / f"{mid}.npz", mid)
             failed.pop(mid, None)
 
@@ -203,14 +229,20 @@ def build_densities(records, outdir, *, n_jobs=1, progress=True, log_dir=None):
                 "done": sum(mid in done for mid in ids),
                 "failed": sum(mid in failed for mid in ids),
                 "skipped": n_skipped,
-                "missing": sum(mid not in done and mid not in failed for mid in ids),
+                "elsewhere": len(elsewhere),
+                "missing": sum(
+                    mid not in done and mid not in failed and mid not in elsewhere for mid in ids
+                ),
             },
             "done": list(done.values()),
             "failed": [
                 {**{k: e[k] for k in ("material_id", "formula")}, "error": _first_line(e["error"])}
                 for e in failed.values()
             ],
-            "missing": [mid for mid in ids if mid not in done and mid not in failed],
+            "elsewhere": [{"material_id": m, "directory": d} for m, d in elsewhere.items()],
+            "missing": [
+                mid for mid in ids if mid not in done and mid not in failed and mid not in elsewhere
+            ],
         }
         _write_json(manifest_path, manifest)
         return manifest

@@ -40,6 +40,19 @@ def add_parser(subparsers):
         "-j", "--n-jobs", type=int, default=1, help="worker processes (one material each)"
     )
     parser.add_argument("--log-dir", default=None, help="directory for GPAW's text logs")
+    parser.add_argument(
+        "--existing",
+        action="append",
+        default=[],
+        metavar="DIR",
+        help="another directory of densities: materials found there are not computed again "
+        "(repeatable)",
+    )
+    parser.add_argument(
+        "--retry-failed",
+        action="store_true",
+        help="compute again the materials recorded as failed in OUTDIR/failures.json",
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(func=_run)
     return parser
@@ -54,11 +67,13 @@ def _run(args) -> int:
         n_jobs=args.n_jobs,
         progress=not args.no_progress,
         log_dir=args.log_dir,
+        existing=args.existing,
+        retry_failed=args.retry_failed,
     )
     counts = manifest["counts"]
     print(
         f"{counts['done']} done, {counts['failed']} failed, {counts['missing']} missing "
-        f"({counts['skipped']} already there); see {args.outdir}/MANIFEST.json"
+        f"({counts['skipped']} skipped: already there or failed before); see {args.outdir}/MANIFEST.json"
     )
     for entry in manifest["failed"]:
         print(f"failed: {entry['material_id']} ({entry['formula']}): {entry['error']}")
