@@ -22,6 +22,8 @@ from ..models import (
     CGCNNRegressor,
     ECD3DCNNRegressor,
     FusionRegressor,
+    InvariantECDRegressor,
+    InvariantFusionRegressor,
     MagpieCNNRegressor,
     SEProjectedCNNRegressor,
 )
@@ -30,6 +32,7 @@ from ..preprocessing import (
     ChargeDensityDescriptor,
     ChargeDensityVoxelizer,
     CrystalGraphFeaturizer,
+    LocalDensityFeaturizer,
     MagpieFeaturizer,
 )
 
@@ -197,6 +200,14 @@ FEATURES = {
         "descriptors",
         make=lambda s: ChargeDensityDescriptor(),
     ),
+    "local": FeatureSpec(
+        "local",
+        make=lambda s: LocalDensityFeaturizer(n_jobs=s["n_jobs"]),
+    ),
+    "local_flat": FeatureSpec(
+        "local_flat",
+        make=lambda s: LocalDensityFeaturizer(flatten=True, n_jobs=s["n_jobs"]),
+    ),
     "graphs": FeatureSpec(
         "graphs",
         make=lambda s: CrystalGraphFeaturizer(),
@@ -233,6 +244,31 @@ MODELS = {
             settings=_NET + ("grid", "frame"),
             quick=True,
             description="3D CNN on the voxelised charge density",
+        ),
+        ModelSpec(
+            "invariant_ecd",
+            "Invariant ECD net",
+            features=("local",),
+            make_estimator=lambda s: InvariantECDRegressor(
+                max_epochs=s["epochs"], batch_size=s["batch_size"], random_state=s["seed"],
+                device=s["device"],
+            ),
+            settings=_NET,
+            quick=True,
+            description="invariant network on local density descriptors (early stopping, "
+            "log targets, 3-member ensemble)",
+        ),
+        ModelSpec(
+            "invariant_fusion",
+            "Invariant fusion (ECD+descriptors+Magpie)",
+            features=("local_flat", "descriptors", "magpie"),
+            make_estimator=lambda s: InvariantFusionRegressor(
+                max_epochs=s["epochs"], batch_size=s["batch_size"], random_state=s["seed"],
+                device=s["device"],
+            ),
+            settings=_NET,
+            description="invariant density network joined end to end with density "
+            "descriptors and Magpie features",
         ),
         ModelSpec(
             "cnn2d_ecd",

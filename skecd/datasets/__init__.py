@@ -10,6 +10,7 @@ the materials, for building more densities with :mod:`skecd.density`;
 licences).
 """
 
+from ._extended import CRYSTAL_SYSTEMS, crystal_system, get_data_home, load_elastic
 from ._base import (
     get_data_dir,
     get_sample_chgcar_paths,
@@ -18,6 +19,10 @@ from ._base import (
 )
 
 __all__ = [
+    "CRYSTAL_SYSTEMS",
+    "crystal_system",
+    "get_data_home",
+    "load_elastic",
     "get_data_dir",
     "get_sample_chgcar_paths",
     "load_fcc_elastic",

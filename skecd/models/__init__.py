@@ -10,8 +10,15 @@ branch). ``CGCNNRegressor`` is the crystal-graph baseline of Xie & Grossman.
 
 from ._base import SkecdNetRegressor
 from ._cgcnn import CGCNNModule, CGCNNRegressor
+from ._invariant import (
+    InvariantECDNet,
+    InvariantECDRegressor,
+    InvariantFusionNet,
+    InvariantFusionRegressor,
+    make_invariant_fusion,
+)
 from ._fusion import FusionHead, FusionRegressor
-from ._modules import ECD3DCNN, MagpieCNN, SEProjectedCNN
+from ._modules import ECD3DCNN, MagpieCNN, PatchConv3d, SEProjectedCNN
 from ._regressors import ECD3DCNNRegressor, MagpieCNNRegressor, SEProjectedCNNRegressor
 
 __all__ = [
@@ -21,9 +28,15 @@ __all__ = [
     "ECD3DCNNRegressor",
     "FusionHead",
     "FusionRegressor",
+    "InvariantECDNet",
+    "InvariantECDRegressor",
+    "InvariantFusionNet",
+    "InvariantFusionRegressor",
     "MagpieCNN",
     "MagpieCNNRegressor",
+    "PatchConv3d",
     "SEProjectedCNN",
     "SEProjectedCNNRegressor",
     "SkecdNetRegressor",
+    "make_invariant_fusion",
 ]

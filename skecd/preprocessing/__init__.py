@@ -8,6 +8,7 @@ builds the crystal graphs of CGCNN from structures.
 
 from ._descriptors import ChargeDensityDescriptor
 from ._graph import CrystalGraph, CrystalGraphFeaturizer, atom_feature_names
+from ._local import LocalDensityFeaturizer
 from ._magpie import MagpieFeaturizer
 from ._projector import AxisProjector
 from ._voxelizer import ChargeDensityVoxelizer
@@ -18,6 +19,7 @@ __all__ = [
     "ChargeDensityVoxelizer",
     "CrystalGraph",
     "CrystalGraphFeaturizer",
+    "LocalDensityFeaturizer",
     "MagpieFeaturizer",
     "atom_feature_names",
 ]

@@ -1,0 +1,165 @@
+"""The invariant charge-density network: it learns, and its predictions do not depend on the file's
+cell, origin or orientation (real GPAW densities of the bundled set)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose
+from pymatgen.core import Lattice, Structure
+from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+from scipy.spatial.transform import Rotation
+from sklearn.base import clone
+from sklearn.metrics import r2_score
+from sklearn.pipeline import make_pipeline
+
+from skecd.datasets import load_fcc_elastic
+from skecd.io import ChargeDensity
+from skecd.models import InvariantECDRegressor
+from skecd.preprocessing import LocalDensityFeaturizer
+
+N_TRAIN = 48
+
+
+@pytest.fixture(scope="module")
+def data():
+    return load_fcc_elastic()
+
+
+@pytest.fixture(scope="module")
+def featurizer():
+    return LocalDensityFeaturizer(points_per_edge=10)
+
+
+@pytest.fixture(scope="module")
+def train_set(data, featurizer):
+    X = featurizer.fit_transform(data.data[:N_TRAIN])
+    return X, data.target[:N_TRAIN]
+
+
+@pytest.fixture(scope="module")
+def fitted(train_set):
+    X, y = train_set
+    return InvariantECDRegressor(
+        max_epochs=60, early_stopping=False, random_state=0, lr=3e-3,
+        module__n_members=2, module__train_points=None,
+    ).fit(X, y)
+
+
+def _conventional_copy(density, symprec=0.01):
+    """The density on the conventional cell, built from the primitive one without interpolation.
+
+    With ``S`` the integer primitive -> conventional matrix and the same ``n`` points per
+    axis, conventional grid point ``i`` is primitive grid point ``(i @ S) mod n``.
+    """
+    dataset = SpacegroupAnalyzer(density.structure, symprec=symprec).get_symmetry_dataset()
+    s = np.rint(np.linalg.inv(dataset.transformation_matrix).T).astype(int)
+    conv = density.structure.copy()
+    conv.make_supercell(s)
+    n = density.grid_shape[0]
+    assert density.grid_shape == (n, n, n)
+    idx = (np.indices((n, n, n)).reshape(3, -1).T @ s) % n
+    total = density.total[idx[:, 0], idx[:, 1], idx[:, 2]].reshape(n, n, n)
+    return ChargeDensity(conv, total)
+
+
+def test_network_learns_k_and_g_jointly(fitted, train_set):
+    X, y = train_set
+    pred = fitted.predict(X)
+    assert pred.shape == y.shape
+    for j in range(2):
+        assert r2_score(np.log10(y[:, j]), np.log10(pred[:, j])) > 0.9
+    # a network that predicts the mean would fail this
+    assert np.std(np.log10(pred[:, 0])) > 0.5 * np.std(np.log10(y[:, 0]))
+    losses = fitted.history_[:, "train_loss"]
+    assert losses[-1] < 0.5 * losses[0]
+
+
+def test_return_std_is_the_spread_of_the_members(fitted, train_set):
+    X, _ = train_set
+    mean, std = fitted.predict(X[:5], return_std=True)
+    assert mean.shape == std.shape == (5, 2)
+    assert np.all(std > 0)
+    members = 10.0 ** fitted._member_predictions(X[:5])
+    assert_allclose(std, members.std(axis=1, ddof=1))
+    assert_allclose(mean, 10.0 ** np.log10(members).mean(axis=1))
+
+
+@pytest.mark.parametrize("index", [0, 5])
+def test_rotated_file_gives_the_same_prediction(data, featurizer, fitted, index):
+    rho = data.data[index]
+    s = rho.structure
+    ref = fitted.predict(featurizer.transform([rho]))
+    for seed in range(3):
+        rot = Rotation.random(random_state=seed).as_matrix()
+        rotated = Structure(Lattice(s.lattice.matrix @ rot.T), s.species, s.frac_coords)
+        pred = fitted.predict(featurizer.transform([ChargeDensity(rotated, rho.total)]))
+        assert_allclose(pred, ref, rtol=1e-4)
+
+
+@pytest.mark.parametrize("index", [0, 5])
+def test_shifted_origin_gives_the_same_prediction(data, featurizer, fitted, index):
+    rho = data.data[index]
+    s, n = rho.structure, np.array(rho.grid_shape)
+    ref = fitted.predict(featurizer.transform([rho]))
+    for shift in ([3, 5, 2], [1, 0, 7]):
+        shift = np.array(shift)
+        moved = ChargeDensity(
+            Structure(s.lattice, s.species, s.frac_coords + shift / n),
+            np.roll(rho.total, tuple(shift), axis=(0, 1, 2)),
+        )
+        pred = fitted.predict(featurizer.transform([moved]))
+        # The sample points do not move with the density: the same distribution is
+        # sampled at other points, so predictions agree to sampling precision.
+        assert_allclose(pred, ref, rtol=0.03)
+
+
+@pytest.mark.parametrize("index", [0, 5])
+def test_conventional_file_gives_the_same_prediction(data, featurizer, fitted, index):
+    rho = data.data[index]
+    conv = _conventional_copy(rho)
+    assert len(conv.structure) == 4 * len(rho.structure)
+    ref = fitted.predict(featurizer.transform([rho]))
+    pred = fitted.predict(featurizer.transform([conv]))
+    assert_allclose(pred, ref, rtol=0.03)
+
+
+def test_descriptors_of_rotated_cell_are_identical(data, featurizer):
+    rho = data.data[3]
+    s = rho.structure
+    rot = Rotation.random(random_state=7).as_matrix()
+    rotated = Structure(Lattice(s.lattice.matrix @ rot.T), s.species, s.frac_coords)
+    a = featurizer.transform([rho])
+    b = featurizer.transform([ChargeDensity(rotated, rho.total)])
+    assert_allclose(a, b, atol=2e-4)
+
+
+def test_descriptor_names_and_validation():
+    names = LocalDensityFeaturizer(sigmas=(0.5, 1.0)).get_feature_names_out()
+    assert len(names) == 12 and names[0] == "log10_n@0.5A"
+    with pytest.raises(ValueError, match="sigmas"):
+        LocalDensityFeaturizer(sigmas=(0.0,)).fit()
+    with pytest.raises(ValueError, match="points_per_edge"):
+        LocalDensityFeaturizer(points_per_edge=1).fit()
+
+
+def test_single_target_pipeline_and_clone(data):
+    model = make_pipeline(
+        LocalDensityFeaturizer(points_per_edge=6),
+        InvariantECDRegressor(max_epochs=3, random_state=0, module__n_members=1),
+    )
+    model.fit(data.data[:20], data.target[:20, 0])
+    pred = model.predict(data.data[:3])
+    assert pred.shape == (3,) and np.all(pred > 0)
+    # early stopping held out a validation split and recorded its loss
+    assert "valid_loss" in model[-1].history_[-1]
+    again = clone(model).fit(data.data[:20], data.target[:20, 0])
+    assert_allclose(again.predict(data.data[:3]), pred)  # seeded: identical
+
+
+def test_log_target_refuses_non_positive_moduli(train_set):
+    X, y = train_set
+    y = y.copy()
+    y[4, 1] = 0.0
+    with pytest.raises(ValueError, match="sample 4"):
+        InvariantECDRegressor(max_epochs=1).fit(X, y)
