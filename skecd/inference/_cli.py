@@ -266,8 +266,13 @@ def _write_rows(rows, targets, fmt, stream):
     for t in targets:
         columns += [t, f"{t}_std"]
     columns += ["density_source", "warnings", "seconds"]
+
+    def value(v):  # no spread: null in JSON, an empty cell in CSV
+        return None if isinstance(v, float) and v != v else v
+
     if fmt == "json":
-        stream.write(json.dumps([{c: r.get(c) for c in columns} for r in rows], indent=1) + "\n")
+        data = [{c: value(r.get(c)) for c in columns} for r in rows]
+        stream.write(json.dumps(data, indent=1) + "\n")
         return
     import csv
 
@@ -275,7 +280,11 @@ def _write_rows(rows, targets, fmt, stream):
     writer.writeheader()
     for r in rows:
         writer.writerow(
-            {c: (f"{r[c]:.6g}" if isinstance(r.get(c), float) else r.get(c)) for c in columns}
+            {
+                c: (f"{v:.6g}" if isinstance(v, float) else v)
+                for c in columns
+                for v in [value(r.get(c))]
+            }
         )
 
 

@@ -218,3 +218,23 @@ def test_predict_usage_errors(tmp_path, capsys):
     empty.mkdir()
     assert main(["predict", str(empty), "--no-progress"]) == 2
     assert "no density or structure files" in capsys.readouterr().err
+
+
+def test_train_network_with_early_stopping(table, tmp_path):
+    from skorch.callbacks import EarlyStopping
+    from skorch.dataset import ValidSplit
+
+    from skecd.persistence import save_model
+
+    est, meta, _ = train_model(
+        "cnn_magpie", str(table), patience=2, settings={"epochs": 60}, progress=False
+    )
+    net = est.steps[-1][1]
+    assert meta["joint"] is True and net.n_outputs_ == 2  # one network for both targets
+    assert isinstance(net.train_split, ValidSplit)
+    assert any(isinstance(c, EarlyStopping) for c in net.callbacks)
+    assert len(net.history_) < 60, "early stopping did not stop"
+    loaded = load_model(save_model(est, tmp_path / "cnn.skecd", metadata=meta))
+    X = [load_fcc_elastic().data[i] for i in range(3)]
+    np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
+    assert isinstance(loaded.steps[-1][1].train_split, ValidSplit)
