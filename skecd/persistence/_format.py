@@ -346,7 +346,10 @@ def _load_net(path, key, record, tensors):
         cls = allowed_object(record["class"])
         if not (isinstance(cls, type) and issubclass(cls, _NeuralNet)):
             raise ValueError(f"{record['class']} is not a network class")
-        net = cls(**{k: decode(v) for k, v in record["params"].items()})
+        params = {k: decode(v) for k, v in record["params"].items()}
+        if str(params.get("device", "cpu")).startswith("cuda") and not torch.cuda.is_available():
+            params["device"] = "cpu"  # a model trained on a GPU predicts on a CPU-only machine
+        net = cls(**params)
         if not record["initialized"]:
             return net
         for k, v in record["attributes"].items():
