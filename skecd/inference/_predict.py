@@ -69,7 +69,7 @@ def _crystal_system(structure):
     return sga.get_crystal_system(), sga.get_space_group_symbol()
 
 
-def applicability_warnings(structure, density_source, metadata):
+def applicability_warnings(structure, density_source, metadata, prediction=None):
     """Reasons to trust a prediction less, from the training metadata of the model.
 
     Parameters
@@ -79,7 +79,10 @@ def applicability_warnings(structure, density_source, metadata):
         Code of the input density (``"VASP"``, ``"GPAW"``, ...), None when the
         model reads no density.
     metadata : dict
-        The ``metadata`` of the model's manifest (``coverage`` from ``skecd train``).
+        The ``metadata`` of the model's manifest (``coverage``, ``target_range``
+        and ``targets`` from ``skecd train``).
+    prediction : dict of str to float, default=None
+        The predicted moduli, checked against the training range and for sign.
 
     Returns
     -------
@@ -106,6 +109,13 @@ def applicability_warnings(structure, density_source, metadata):
             out.append(
                 f"crystal system {system} ({group}) not in training ({', '.join(sorted(systems))})"
             )
+    ranges = metadata.get("target_range") or {}
+    for target, value in (prediction or {}).items():
+        if value < 0:
+            out.append(f"{target} {value:.3g} GPa is negative: not physical, do not use it")
+        elif target in ranges and not ranges[target][0] <= value <= ranges[target][1]:
+            lo, hi = ranges[target]
+            out.append(f"{target} outside the training range ({lo:.3g} to {hi:.3g} GPa)")
     return out
 
 
@@ -139,7 +149,8 @@ def _predict_one(estimator, path, targets, metadata, density):
             row[t] = float(y[0, j])
             row[f"{t}_std"] = float(std[0, j])
         row["density_source"] = source or ""
-        row["warnings"] = "; ".join(applicability_warnings(structure, source, metadata))
+        predicted = {t: row[t] for t in targets}
+        row["warnings"] = "; ".join(applicability_warnings(structure, source, metadata, predicted))
         row["seconds"] = round(time.perf_counter() - start, 2)
         return row, None
     except Exception as exc:  # one bad input must not stop the others; reported by name

@@ -307,6 +307,9 @@ def train_model(
         "training": {**protocol, "patience": patience, "valid_fraction": valid_fraction},
         "metrics": metrics,
         "coverage": coverage(ds.structures, ds.sources),
+        "target_range": {
+            t: [float(y[:, j].min()), float(y[:, j].max())] for j, t in enumerate(ds.target_names)
+        },
         "train_seconds": round(time.perf_counter() - start, 1),
     }
     predictions = {

@@ -238,3 +238,16 @@ def test_train_network_with_early_stopping(table, tmp_path):
     X = [load_fcc_elastic().data[i] for i in range(3)]
     np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
     assert isinstance(loaded.steps[-1][1].train_split, ValidSplit)
+
+
+def test_warnings_for_non_physical_and_out_of_range_predictions():
+    from skecd.inference import applicability_warnings
+
+    structure = load_fcc_elastic().structures[0]
+    meta = {"target_range": {"K_VRH": [3.0, 365.0], "G_VRH": [0.5, 229.0]}}
+    assert applicability_warnings(structure, None, meta, {"K_VRH": 50.0, "G_VRH": 20.0}) == []
+    out = applicability_warnings(structure, None, meta, {"K_VRH": -5.0, "G_VRH": 400.0})
+    assert out == [
+        "K_VRH -5 GPa is negative: not physical, do not use it",
+        "G_VRH outside the training range (0.5 to 229 GPa)",
+    ]
