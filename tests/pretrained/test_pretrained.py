@@ -51,7 +51,12 @@ def test_shipped_model_predicts_chgcars(name):
     rows, errors = predict_files(model, manifest, paths, progress=False)
     assert errors == []
     assert [r["formula"] for r in rows] == ["Si", "Fe3O4"]
+    lo, hi = manifest["metadata"]["target_range"]["K_VRH"]
+    assert lo <= rows[0]["K_VRH"] <= hi  # Si, a cubic crystal of the training chemistry
     for r in rows:
-        assert 0 < r["K_VRH"] < 1000 and np.isfinite(r["G_VRH"])
+        assert np.isfinite(r["K_VRH"]) and np.isfinite(r["G_VRH"])
         assert "VASP density but the model was trained on GPAW" in r["warnings"]
+        # a prediction outside the training range never goes unflagged
+        if not lo <= r["K_VRH"] <= hi:
+            assert "K_VRH" in r["warnings"].split("crystal system")[-1]
     assert "trigonal" in rows[1]["warnings"]
