@@ -251,3 +251,46 @@ def test_warnings_for_non_physical_and_out_of_range_predictions():
         "K_VRH -5 GPa is negative: not physical, do not use it",
         "G_VRH outside the training range (0.5 to 229 GPa)",
     ]
+
+
+def test_json_table_of_structures(tmp_path):
+    ds = load_fcc_elastic()
+    records = [
+        {
+            "id": ds.material_ids[i],
+            "structure": ds.structures[i].as_dict(),
+            "K_VRH": ds.target[i, 0],
+            "G_VRH": ds.target[i, 1],
+        }
+        for i in range(20)
+    ]
+    path = tmp_path / "structures.json"
+    path.write_text(json.dumps(records))
+    est, meta, pred = train_model(
+        "rf_magpie", str(path), settings={"n_estimators": 5}, valid_fraction=0.25, progress=False
+    )
+    assert meta["coverage"]["density_sources"] == {"structure": 20}
+    assert pred["y_pred"].shape == (5, 2) and np.isfinite(pred["y_pred"]).all()
+    with pytest.raises(ValueError, match="reads charge densities but the data give structures"):
+        train_model("rf_descriptors", str(path), progress=False)
+
+
+def test_predict_cube_file(tmp_path, capsys):
+    from ase.io.cube import write_cube
+    from ase.units import Bohr
+    from pymatgen.io.ase import AseAtomsAdaptor
+
+    from skecd.io import read_chgcar
+
+    rho = read_chgcar(get_sample_chgcar_paths()["Si_fcc"])
+    cube = tmp_path / "si.cube"
+    with open(cube, "w") as fh:
+        write_cube(fh, AseAtomsAdaptor.get_atoms(rho.structure), data=rho.total * Bohr**3)
+    assert (
+        main(["predict", str(cube), str(get_sample_chgcar_paths()["Si_fcc"]), "--no-progress"]) == 0
+    )
+    cube_row, chgcar_row = _rows(capsys.readouterr().out)
+    assert cube_row["density_source"] == "cube file"
+    assert "cube file density but the model was trained on GPAW" in cube_row["warnings"]
+    # the same density in another file format: the same prediction to ASE's 5 digits
+    assert float(cube_row["K_VRH"]) == pytest.approx(float(chgcar_row["K_VRH"]), rel=2e-2)
