@@ -67,6 +67,9 @@ API_SUBPACKAGES = [
     ("skecd.model_selection", "Model selection"),
     ("skecd.datasets", "Datasets"),
     ("skecd.density", "Computing densities with GPAW"),
+    ("skecd.persistence", "Saving and loading models"),
+    ("skecd.inference", "Training and predicting your own materials"),
+    ("skecd.pretrained", "Shipped pretrained models"),
     ("skecd.utils", "Utilities"),
 ]
 

@@ -2,8 +2,8 @@
 
 Each subcommand lives in the subpackage it belongs to and registers itself
 through an ``add_parser(subparsers)`` function that sets ``func`` on its parser:
-``skecd benchmark`` (:mod:`skecd.benchmark`) and ``skecd density``
-(:mod:`skecd.density`).
+``skecd benchmark`` (:mod:`skecd.benchmark`), ``skecd density``
+(:mod:`skecd.density`), ``skecd train`` and ``skecd predict`` (:mod:`skecd.inference`).
 """
 
 from __future__ import annotations
@@ -18,6 +18,8 @@ from ._version import __version__
 _SUBCOMMANDS = {
     "benchmark": "skecd.benchmark._cli",
     "density": "skecd.density._cli",
+    "train": "skecd.inference._train_cli",
+    "predict": "skecd.inference._predict_cli",
 }
 
 

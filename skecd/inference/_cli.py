@@ -1,0 +1,321 @@
+"""``skecd train`` and ``skecd predict``.
+
+Usage errors (unknown model, unreadable table, bad option) print one line on
+standard error and exit with status 2; ``skecd predict`` exits with 1 when some
+inputs failed (each named on its own line) and the others were predicted.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+__all__ = ["add_predict_parser", "add_train_parser", "predict_main", "train_main"]
+
+
+class _UsageError(Exception):
+    """An error of the user's command: one line on stderr, exit status 2."""
+
+
+def _fail(prog, message):
+    print(f"{prog}: error: {' '.join(str(message).split())}", file=sys.stderr)
+    return 2
+
+
+# --------------------------------------------------------------------- train
+def add_train_parser(subparsers):
+    """Register ``skecd train``."""
+    from ._train import DEFAULT_MODEL
+
+    p = subparsers.add_parser(
+        "train",
+        help="fit a model of the benchmark registry and save it to one safe file",
+        description=(
+            "Fit a model of skecd.benchmark.MODELS on the bundled data, the extended data or a "
+            "table of your own, and write a model file (skecd.load_model reads it), a JSON "
+            "report of the validation or cross-validation metrics and a parity plot."
+        ),
+    )
+    p.add_argument(
+        "--model",
+        default=DEFAULT_MODEL,
+        help=f"registry name (skecd benchmark --list-models); default {DEFAULT_MODEL}",
+    )
+    p.add_argument(
+        "--data",
+        default="fcc",
+        help="'fcc' (bundled), 'all' (extended set) or a CSV/JSON table with a 'path' "
+        "or 'structure' column and the target columns",
+    )
+    p.add_argument("--targets", default="K_VRH,G_VRH", help="comma-separated target columns")
+    p.add_argument("--output", "-o", required=True, help="model file to write (*.skecd)")
+    p.add_argument(
+        "--report-dir",
+        default=None,
+        help="folder of the report (JSON) and parity plot (default: --output's)",
+    )
+    p.add_argument(
+        "--cv",
+        type=int,
+        default=0,
+        help="k-fold CV (KFold(k, shuffle=True, random_state=seed)) then a fit on all "
+        "data; 0 (default): a hold-out validation split",
+    )
+    p.add_argument(
+        "--valid-fraction",
+        type=float,
+        default=0.2,
+        help="hold-out fraction, and the fraction early stopping monitors (0.2)",
+    )
+    p.add_argument(
+        "--patience",
+        type=int,
+        default=0,
+        help="early stopping of networks after this many epochs without improvement "
+        "of the validation loss (0: off)",
+    )
+    p.add_argument(
+        "--separate",
+        action="store_true",
+        help="one model per target even for networks (default: one network of all "
+        "targets; forests always one per target)",
+    )
+    p.add_argument(
+        "--weights-dtype",
+        choices=("float32", "float16"),
+        default="float32",
+        help="storage of network weights (float16 halves the file, rounds weights)",
+    )
+    for key, kind in (
+        ("grid", int),
+        ("frame", str),
+        ("epochs", int),
+        ("batch_size", int),
+        ("n_estimators", int),
+        ("device", str),
+        ("n_jobs", int),
+        ("seed", int),
+    ):
+        p.add_argument(
+            f"--{key.replace('_', '-')}",
+            type=kind,
+            default=None,
+            dest=key,
+            help="setting of skecd.benchmark.DEFAULT_SETTINGS",
+        )
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(func=train_main)
+    return p
+
+
+def _parity_plot(predictions, targets, path, title):
+    import matplotlib
+
+    matplotlib.use("Agg", force=False)
+    import matplotlib.pyplot as plt
+
+    from ..benchmark._report import _parity
+
+    fig, axes = plt.subplots(1, len(targets), figsize=(4 * len(targets), 4), squeeze=False)
+    for j, t in enumerate(targets):
+        _parity(
+            axes[0, j], predictions["y_true"][:, j], predictions["y_pred"][:, j], f"{title}, {t}"
+        )
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def _summary_lines(metadata):
+    lines = []
+    metrics = metadata["metrics"]
+    if "cv" in metrics:
+        n = metadata["training"]["n_splits"]
+        for t, m in metrics["cv"].items():
+            lines.append(
+                f"{t}: {n}-fold CV R2 {m['r2']['mean']:.3f} ± {m['r2']['std']:.3f}, "
+                f"MAE {m['mae']['mean']:.1f} GPa, log10-MAE {m['log10_mae']['mean']:.3f}"
+            )
+    else:
+        for t, m in metrics["validation"].items():
+            lines.append(
+                f"{t}: validation (n={m['n']}) R2 {m['r2']:.3f}, MAE {m['mae']:.1f} GPa, "
+                f"log10-MAE {m['log10_mae']:.3f}"
+            )
+    return lines
+
+
+def train_main(args):
+    """Run ``skecd train``; return the exit status."""
+    from ..persistence import save_model
+    from ._train import train_model
+
+    prog = "skecd train"
+    settings = {
+        k: getattr(args, k)
+        for k in (
+            "grid",
+            "frame",
+            "epochs",
+            "batch_size",
+            "n_estimators",
+            "device",
+            "n_jobs",
+            "seed",
+        )
+        if getattr(args, k) is not None
+    }
+    targets = [t.strip() for t in args.targets.split(",") if t.strip()]
+    output = Path(args.output)
+    if not output.parent.is_dir():
+        return _fail(prog, f"the folder of --output {str(output)!r} does not exist")
+    try:
+        estimator, metadata, predictions = train_model(
+            args.model,
+            args.data,
+            targets=targets,
+            cv=args.cv,
+            valid_fraction=args.valid_fraction,
+            patience=args.patience,
+            joint=False if args.separate else None,
+            settings=settings,
+            progress=not args.no_progress,
+        )
+    except (ValueError, FileNotFoundError, ImportError) as exc:
+        return _fail(prog, exc)
+    save_model(estimator, output, metadata=metadata, weights_dtype=args.weights_dtype)
+    stem = output.name.removesuffix(".skecd")
+    report_dir = Path(args.report_dir) if args.report_dir else output.parent
+    report_dir.mkdir(parents=True, exist_ok=True)
+    report = report_dir / f"{stem}.report.json"
+    plot = report_dir / f"{stem}.parity.png"
+    report.write_text(json.dumps(metadata, indent=1, default=str) + "\n", encoding="utf-8")
+    _parity_plot(
+        predictions,
+        metadata["targets"],
+        plot,
+        f"{metadata['label']} ({metadata['training']['protocol']})",
+    )
+    for line in _summary_lines(metadata):
+        print(line)
+    size = output.stat().st_size / 1e6
+    print(f"wrote {output} ({size:.2f} MB), {report}, {plot}")
+    return 0
+
+
+# ------------------------------------------------------------------- predict
+def add_predict_parser(subparsers):
+    """Register ``skecd predict``."""
+    p = subparsers.add_parser(
+        "predict",
+        help="predict K_VRH and G_VRH of CHGCAR, .npz, cube or structure files",
+        description=(
+            "Predict the elastic moduli of each input: CHGCAR/CHG files (any compression), skecd "
+            ".npz densities, Gaussian cube files, or structure files (CIF, POSCAR); folders are "
+            "searched for them. A structure gets its density from GPAW with the training "
+            "settings when the model reads densities (pip install 'skecd[dft]'). One row per "
+            "input: id, formula, each modulus and its spread, and applicability warnings."
+        ),
+    )
+    p.add_argument("inputs", nargs="+", help="files or folders")
+    p.add_argument(
+        "--model",
+        default=None,
+        help="a model file (skecd train) or the name of a shipped model "
+        "(skecd.pretrained.available_models()); default: the shipped "
+        "rf_descriptors_magpie",
+    )
+    p.add_argument("--output", "-o", default=None, help="file to write (default: standard output)")
+    p.add_argument(
+        "--format",
+        choices=("csv", "json"),
+        default=None,
+        help="output format (default: from --output's suffix, else csv)",
+    )
+    p.add_argument("--n-jobs", type=int, default=1, help="inputs processed in parallel (1)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=predict_main)
+    return p
+
+
+def _resolve_model(name):
+    from .. import pretrained
+    from ..persistence import ModelFileError, load_model
+
+    if name is None:
+        name = pretrained.DEFAULT_PRETRAINED
+    path = Path(name)
+    if not path.is_file():
+        if name in pretrained.available_models():
+            path = pretrained.get_model_path(name)
+        else:
+            raise _UsageError(
+                f"--model {name!r} is neither a file nor a shipped model "
+                f"({', '.join(pretrained.available_models()) or 'none shipped'})"
+            )
+    try:
+        return load_model(path, return_manifest=True)
+    except ModelFileError as exc:
+        raise _UsageError(str(exc)) from exc
+
+
+def _write_rows(rows, targets, fmt, stream):
+    columns = ["id", "formula"]
+    for t in targets:
+        columns += [t, f"{t}_std"]
+    columns += ["density_source", "warnings", "seconds"]
+
+    def value(v):  # no spread: null in JSON, an empty cell in CSV
+        return None if isinstance(v, float) and v != v else v
+
+    if fmt == "json":
+        data = [{c: value(r.get(c)) for c in columns} for r in rows]
+        stream.write(json.dumps(data, indent=1) + "\n")
+        return
+    import csv
+
+    writer = csv.DictWriter(stream, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    for r in rows:
+        writer.writerow(
+            {
+                c: (f"{v:.6g}" if isinstance(v, float) else v)
+                for c in columns
+                for v in [value(r.get(c))]
+            }
+        )
+
+
+def predict_main(args):
+    """Run ``skecd predict``; return the exit status (1 if some inputs failed)."""
+    from ._data import expand_inputs
+    from ._predict import predict_files
+
+    prog = "skecd predict"
+    if args.n_jobs == 0:
+        return _fail(prog, "--n-jobs must not be 0")
+    fmt = args.format or ("json" if args.output and args.output.endswith(".json") else "csv")
+    try:
+        estimator, manifest = _resolve_model(args.model)
+    except _UsageError as exc:
+        return _fail(prog, exc)
+    missing = [p for p in args.inputs if not Path(p).exists()]
+    paths = expand_inputs([p for p in args.inputs if Path(p).exists()])
+    for p in missing:
+        print(f"{prog}: error: {p}: no such file or folder", file=sys.stderr)
+    if not paths and not missing:
+        return _fail(prog, f"no density or structure files in {' '.join(args.inputs)}")
+    rows, errors = predict_files(
+        estimator, manifest, paths, n_jobs=args.n_jobs, progress=not args.no_progress
+    )
+    for line in errors:
+        print(f"{prog}: error: {line}", file=sys.stderr)
+    targets = (manifest.get("metadata") or {}).get("targets") or ["K_VRH", "G_VRH"]
+    if args.output:
+        with open(args.output, "w", encoding="utf-8", newline="") as fh:
+            _write_rows(rows, targets, fmt, fh)
+    else:
+        _write_rows(rows, targets, fmt, sys.stdout)
+    return 1 if (errors or missing) else 0

@@ -1,0 +1,202 @@
+"""Predictions with uncertainties and applicability warnings (``skecd predict``)."""
+
+from __future__ import annotations
+
+import inspect
+import time
+from pathlib import Path
+
+import numpy as np
+from pymatgen.core import Structure
+from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
+from sklearn.multioutput import MultiOutputRegressor
+from sklearn.pipeline import Pipeline
+
+from ._data import read_input
+from ._train import needs_density
+
+__all__ = ["applicability_warnings", "predict_files", "predict_with_std"]
+
+_FORESTS = (RandomForestRegressor, ExtraTreesRegressor)
+
+
+def predict_with_std(estimator, X):
+    """Predict, with a spread of the prediction where the model has one.
+
+    Parameters
+    ----------
+    estimator : estimator
+        A fitted model. Its spread is the ensemble's (``predict(X,
+        return_std=True)``) when its ``predict`` takes ``return_std``; else,
+        for a random forest (alone, at the end of a pipeline, or per target in a
+        ``MultiOutputRegressor``), the standard deviation of its trees'
+        predictions; else NaN.
+    X : list
+        Samples.
+
+    Returns
+    -------
+    y : ndarray of shape (n_samples, n_targets)
+    std : ndarray of shape (n_samples, n_targets)
+        NaN where the model gives no spread.
+    """
+    if "return_std" in inspect.signature(estimator.predict).parameters:
+        y, std = estimator.predict(X, return_std=True)
+        return _2d(y, len(X)), _2d(std, len(X))
+    if isinstance(estimator, MultiOutputRegressor):
+        parts = [predict_with_std(e, X) for e in estimator.estimators_]
+        return np.hstack([p[0] for p in parts]), np.hstack([p[1] for p in parts])
+    final, Xt = estimator, X
+    if isinstance(estimator, Pipeline) and isinstance(estimator.steps[-1][1], _FORESTS):
+        final = estimator.steps[-1][1]
+        Xt = estimator[:-1].transform(X)
+    if isinstance(final, _FORESTS):
+        y = _2d(final.predict(Xt), len(X))
+        trees = np.stack([_2d(t.predict(np.asarray(Xt)), len(X)) for t in final.estimators_])
+        return y, trees.std(axis=0)
+    y = _2d(estimator.predict(X), len(X))
+    return y, np.full_like(y, np.nan)
+
+
+def _2d(a, n):
+    return np.asarray(a, dtype=np.float64).reshape(n, -1)
+
+
+def _crystal_system(structure):
+    from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
+
+    sga = SpacegroupAnalyzer(structure, symprec=0.1)
+    return sga.get_crystal_system(), sga.get_space_group_symbol()
+
+
+def applicability_warnings(structure, density_source, metadata, prediction=None):
+    """Reasons to trust a prediction less, from the training metadata of the model.
+
+    Parameters
+    ----------
+    structure : pymatgen.core.Structure
+    density_source : str or None
+        Code of the input density (``"VASP"``, ``"GPAW"``, ...), None when the
+        model reads no density.
+    metadata : dict
+        The ``metadata`` of the model's manifest (``coverage``, ``target_range``
+        and ``targets`` from ``skecd train``).
+    prediction : dict of str to float, default=None
+        The predicted moduli, checked against the training range and for sign.
+
+    Returns
+    -------
+    list of str
+    """
+    cov = metadata.get("coverage") or {}
+    out = []
+    known = cov.get("elements")
+    if known:
+        new = sorted({el.symbol for el in structure.composition.elements} - set(known))
+        if new:
+            out.append(f"element(s) {', '.join(new)} never seen in training")
+    sources = cov.get("density_sources")
+    if density_source is not None and sources and density_source not in sources:
+        out.append(
+            f"{density_source} density but the model was trained on "
+            f"{'/'.join(sorted(sources))} densities (see the user guide, 'Predict your own "
+            "materials')"
+        )
+    systems = cov.get("crystal_systems")
+    if systems:
+        system, group = _crystal_system(structure)
+        if system not in systems:
+            out.append(
+                f"crystal system {system} ({group}) not in training ({', '.join(sorted(systems))})"
+            )
+    ranges = metadata.get("target_range") or {}
+    for target, value in (prediction or {}).items():
+        if value < 0:
+            out.append(f"{target} {value:.3g} GPa is negative: not physical, do not use it")
+        elif target in ranges and not ranges[target][0] <= value <= ranges[target][1]:
+            lo, hi = ranges[target]
+            out.append(f"{target} outside the training range ({lo:.3g} to {hi:.3g} GPa)")
+    return out
+
+
+def _sample_of(path, density):
+    """Read ``path``; compute a density from a structure when the model needs one."""
+    obj, source = read_input(path)
+    if isinstance(obj, Structure):
+        if not density:
+            return obj, obj, None
+        from ..density import compute_density, import_gpaw
+
+        try:
+            import_gpaw()
+        except ImportError:
+            raise ImportError(
+                "this model reads charge densities; computing one from a structure needs GPAW: "
+                "pip install 'skecd[dft]' (or give a CHGCAR, .npz or cube file)"
+            ) from None
+        rho = compute_density(obj)
+        return rho, rho.structure, "GPAW"
+    return obj, obj.structure, source if density else None
+
+
+def _predict_one(estimator, path, targets, metadata, density):
+    start = time.perf_counter()
+    try:
+        sample, structure, source = _sample_of(path, density)
+        y, std = predict_with_std(estimator, [sample])
+        row = {"id": str(path), "formula": structure.composition.reduced_formula}
+        for j, t in enumerate(targets):
+            row[t] = float(y[0, j])
+            row[f"{t}_std"] = float(std[0, j])
+        row["density_source"] = source or ""
+        predicted = {t: row[t] for t in targets}
+        row["warnings"] = "; ".join(applicability_warnings(structure, source, metadata, predicted))
+        row["seconds"] = round(time.perf_counter() - start, 2)
+        return row, None
+    except Exception as exc:  # one bad input must not stop the others; reported by name
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        return None, f"{path}: {message}"
+
+
+def predict_files(estimator, manifest, paths, *, n_jobs=1, progress=True):
+    """Predict every input file; failures are returned, not raised.
+
+    Parameters
+    ----------
+    estimator : estimator
+        A fitted model (from :func:`skecd.load_model`).
+    manifest : dict
+        Its manifest (targets, training coverage).
+    paths : list of path-like
+        Input files (see :func:`skecd.inference.read_input`).
+    n_jobs : int, default=1
+        Inputs processed in parallel (joblib processes).
+    progress : bool, default=True
+        A progress bar on standard error.
+
+    Returns
+    -------
+    rows : list of dict
+        One per input that succeeded, in input order: ``id``, ``formula``, each
+        target and its ``_std``, ``density_source``, ``warnings``, ``seconds``.
+    errors : list of str
+        One line per input that failed, naming the file.
+    """
+    from joblib import Parallel, delayed
+    from tqdm.auto import tqdm
+
+    metadata = manifest.get("metadata") or {}
+    targets = metadata.get("targets") or ["K_VRH", "G_VRH"]
+    density = metadata.get("needs_density")
+    if density is None:
+        density = needs_density(estimator)
+    paths = [Path(p) for p in paths]
+    jobs = (delayed(_predict_one)(estimator, p, targets, metadata, density) for p in paths)
+    results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
+    rows, errors = [], []
+    for row, error in tqdm(results, total=len(paths), desc="predict", disable=not progress):
+        if error is None:
+            rows.append(row)
+        else:
+            errors.append(error)
+    return rows, errors

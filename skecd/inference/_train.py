@@ -1,0 +1,320 @@
+"""Fit a model of the benchmark registry on a labelled set and describe it (``skecd train``).
+
+The featurisers of the registry are stateless, so each feature is computed once
+for the whole set (as the benchmark runner does) and the folds of the
+cross-validation, the validation split and the final fit reuse the arrays; the
+saved model is still one estimator that takes densities (or structures) itself.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+from sklearn.model_selection import KFold, train_test_split
+from sklearn.multioutput import MultiOutputRegressor
+from skorch import NeuralNet
+from tqdm.auto import tqdm
+
+from ._data import coverage, dataset_hash, training_data
+
+__all__ = ["DEFAULT_MODEL", "needs_density", "train_model"]
+
+#: The best model overall of the benchmark (5-fold CV on the bundled data).
+DEFAULT_MODEL = "rf_descriptors_magpie"
+
+
+def _networks(estimator):
+    """Parameter paths of the skorch networks among ``estimator``'s parameters."""
+    return [k for k, v in estimator.get_params(deep=True).items() if isinstance(v, NeuralNet)]
+
+
+def needs_density(estimator):
+    """Whether a model reads charge densities (False: a structure is enough).
+
+    Parameters
+    ----------
+    estimator : estimator
+
+    Returns
+    -------
+    bool
+        True if any skecd featuriser in it other than the Magpie and crystal-graph
+        featurisers (which take structures) is present.
+    """
+    from .. import preprocessing
+    from ..preprocessing import CrystalGraphFeaturizer, MagpieFeaturizer
+
+    density_types = tuple(
+        getattr(preprocessing, n)
+        for n in preprocessing.__all__
+        if getattr(preprocessing, n) not in (MagpieFeaturizer, CrystalGraphFeaturizer)
+        and isinstance(getattr(preprocessing, n), type)
+    )
+    seen = []
+
+    def walk(obj):
+        if isinstance(obj, density_types):
+            seen.append(obj)
+        if hasattr(obj, "get_params"):
+            for v in obj.get_params(deep=False).values():
+                walk(v)
+            for k, v in vars(obj).items():
+                if k.endswith("_") and not k.startswith("_"):
+                    walk(v)
+        elif isinstance(obj, (list, tuple)):
+            for v in obj:
+                walk(v)
+
+    walk(estimator)
+    return bool(seen)
+
+
+def _early_stopping(estimator, valid_fraction, patience, seed, progress):
+    """Give every network of ``estimator`` a validation split and early stopping."""
+    from skorch.callbacks import EarlyStopping, ProgressBar
+    from skorch.dataset import ValidSplit
+
+    params = {}
+    for path in _networks(estimator):
+        callbacks = []
+        if patience:
+            params[f"{path}__train_split"] = ValidSplit(valid_fraction, random_state=seed)
+            callbacks.append(EarlyStopping(patience=patience, load_best=True))
+        if progress:
+            callbacks.append(ProgressBar())
+        params[f"{path}__callbacks"] = callbacks or None
+    return estimator.set_params(**params) if params else estimator
+
+
+class _Plan:
+    """How to build and fit model ``name``: features computed once, then the estimator."""
+
+    def __init__(self, name, settings, data, progress):
+        from ..benchmark._models import DEFAULT_SETTINGS, MODELS
+
+        if name not in MODELS:
+            raise ValueError(f"unknown model {name!r}; known: {sorted(MODELS)}")
+        unknown = set(settings) - set(DEFAULT_SETTINGS)
+        if unknown:
+            raise ValueError(
+                f"unknown settings {sorted(unknown)}; known: {sorted(DEFAULT_SETTINGS)}"
+            )
+        self.spec = MODELS[name]
+        self.settings = {**DEFAULT_SETTINGS, **settings}
+        self.data = data
+        self.progress = progress
+        self.arrays = None
+
+    def features(self):
+        """Compute the model's features of the whole set once (the runner's cache, in memory)."""
+        from ..benchmark._models import FEATURES
+
+        if self.arrays is None:
+            done = {}
+            for name in self.spec.features:
+                chain = []
+                f = name
+                while f is not None:
+                    chain.insert(0, f)
+                    f = FEATURES[f].source
+                for f in chain:
+                    if f not in done:
+                        source = (
+                            self.data.samples
+                            if FEATURES[f].source is None
+                            else done[FEATURES[f].source]
+                        )
+                        if self.progress:
+                            tqdm.write(f"computing features {f!r} of {len(source)} samples ...")
+                        value = FEATURES[f].make(self.settings).fit_transform(source)
+                        if isinstance(value, np.ndarray) and value.ndim > 2:
+                            value = value.astype(np.float32)
+                        done[f] = value
+            self.arrays = [done[f] for f in self.spec.features]
+        return self.arrays
+
+    def fit_rows(self, rows, y):
+        """Return the model (taking samples) fitted on ``rows`` with targets ``y``."""
+        from ..benchmark._models import combine_features, make_model
+
+        model = self.prepare(make_model(self.spec.name, **self.settings))
+        samples = [self.data.samples[i] for i in rows]
+        if self.spec.combine == "densities":
+            return model.fit(samples, y)
+        # The featurisers learn nothing (the benchmark relies on it too): fit them
+        # for their checks, and the estimator on the features computed once.
+        model.steps[0][1].fit(samples)
+        model.steps[-1][1].fit(combine_features(self.spec, self.features(), rows), y)
+        return model
+
+    def predict_rows(self, model, rows):
+        """Predictions of a model of :meth:`fit_rows` for ``rows``, from the cached features."""
+        from ..benchmark._models import combine_features
+
+        if self.spec.combine == "densities":
+            return model.predict([self.data.samples[i] for i in rows])
+        return model.steps[-1][1].predict(combine_features(self.spec, self.features(), rows))
+
+    prepare = staticmethod(lambda est: est)
+
+
+def _metrics(y_true, y_pred, names):
+    from ..benchmark import regression_metrics
+
+    return {t: regression_metrics(y_true[:, j], y_pred[:, j]) for j, t in enumerate(names)}
+
+
+def _fold_summary(per_fold, names):
+    out = {}
+    for t in names:
+        keys = ("r2", "rmse", "mae", "log10_mae")
+        out[t] = {
+            k: {
+                "mean": float(np.mean([f[t][k] for f in per_fold])),
+                # ddof=1 as the benchmark's tables
+                "std": float(np.std([f[t][k] for f in per_fold], ddof=1)),
+            }
+            for k in keys
+        }
+    return out
+
+
+def train_model(
+    model=DEFAULT_MODEL,
+    data="fcc",
+    *,
+    targets=("K_VRH", "G_VRH"),
+    cv=0,
+    valid_fraction=0.2,
+    patience=0,
+    joint=None,
+    settings=None,
+    progress=True,
+):
+    """Fit a registry model on a labelled set and gather its training metadata.
+
+    Parameters
+    ----------
+    model : str, default="rf_descriptors_magpie"
+        A key of :data:`skecd.benchmark.MODELS`.
+    data : {"fcc", "all"} or path-like, default="fcc"
+        See :func:`skecd.inference.training_data`.
+    targets : sequence of str, default=("K_VRH", "G_VRH")
+    cv : int, default=0
+        If 2 or more: ``KFold(cv, shuffle=True, random_state=seed)``
+        cross-validation (the benchmark's protocol), then a final fit on every
+        sample. Otherwise a hold-out validation split of ``valid_fraction``;
+        the returned model is the one fitted without it.
+    valid_fraction : float, default=0.2
+        Hold-out fraction (``cv < 2``) and, for networks with ``patience``,
+        the fraction of their training data that early stopping monitors.
+    patience : int, default=0
+        Early stopping of the networks (skorch ``EarlyStopping`` on a
+        ``ValidSplit``); 0 trains every epoch.
+    joint : bool or None, default=None
+        One estimator for all targets (True) or one per target in a
+        ``MultiOutputRegressor`` (False); None: joint for networks (one network
+        of two outputs is half the size), separate otherwise (as the benchmark).
+    settings : dict, default=None
+        Overrides of :data:`skecd.benchmark.DEFAULT_SETTINGS`.
+    progress : bool, default=True
+        Progress bars.
+
+    Returns
+    -------
+    estimator : estimator
+        The fitted model, taking densities (or structures, see
+        :func:`needs_density`).
+    metadata : dict
+        Data set and hash, targets, settings, metrics, coverage, timings.
+    predictions : dict
+        ``y_true`` and ``y_pred`` (arrays of shape (n, n_targets)) of the
+        validation or out-of-fold predictions, for a parity plot.
+    """
+    from ..benchmark._models import make_model
+
+    settings = dict(settings or {})
+    start = time.perf_counter()
+    ds = training_data(data, targets)
+    plan = _Plan(model, settings, ds, progress)
+    probe = make_model(model, **plan.settings)
+    has_net = bool(_networks(probe))
+    density = needs_density(probe)
+    if density and any(not hasattr(s, "total") for s in ds.samples):
+        raise ValueError(
+            f"model {model!r} reads charge densities but the data give structures; compute "
+            "their densities first (skecd density) or choose a model that needs none (rf_magpie)"
+        )
+    joint = has_net if joint is None else bool(joint)
+    seed = plan.settings["seed"]
+    plan.prepare = lambda est: _early_stopping(
+        est, valid_fraction, patience, seed, progress and has_net
+    )
+    y = ds.target
+    n = len(y)
+
+    def fit(rows):
+        if joint:
+            return plan.fit_rows(rows, y[rows])
+        # One model per target; each is fitted from the shared features, so the
+        # MultiOutputRegressor's estimators_ are set here rather than by its fit.
+        multi = MultiOutputRegressor(make_model(model, **plan.settings))
+        multi.estimators_ = [plan.fit_rows(rows, y[rows, j]) for j in range(y.shape[1])]
+        return multi
+
+    def predict(fitted, rows):
+        parts = [fitted] if joint else fitted.estimators_
+        return np.column_stack(
+            [np.asarray(plan.predict_rows(m, rows)).reshape(len(rows), -1) for m in parts]
+        )
+
+    if cv >= 2:
+        splits = list(KFold(cv, shuffle=True, random_state=seed).split(np.arange(n)))
+        protocol = {"protocol": "cv", "n_splits": int(cv), "shuffle": True, "random_state": seed}
+    else:
+        if not 0 < valid_fraction < 1:
+            raise ValueError(f"valid_fraction must be in (0, 1), got {valid_fraction!r}")
+        train, test = train_test_split(np.arange(n), test_size=valid_fraction, random_state=seed)
+        splits = [(np.sort(train), np.sort(test))]
+        protocol = {"protocol": "holdout", "valid_fraction": valid_fraction, "random_state": seed}
+    y_pred = np.full_like(y, np.nan)
+    per_fold = []
+    estimator = None
+    for train, test in tqdm(splits, desc=f"{model} ({protocol['protocol']})", disable=not progress):
+        estimator = fit(train)
+        pred = predict(estimator, test)
+        y_pred[test] = pred
+        per_fold.append(_metrics(y[test], pred, ds.target_names))
+    tested = np.unique(np.concatenate([t for _, t in splits]))
+    if cv >= 2:
+        if progress:
+            tqdm.write(f"fitting {model} on all {n} samples ...")
+        estimator = fit(np.arange(n))
+        metrics = {"cv": _fold_summary(per_fold, ds.target_names), "folds": per_fold}
+    else:  # the model fitted without the validation rows is the one returned
+        metrics = {"validation": per_fold[0]}
+    if not joint and len(ds.target_names) == 1:
+        estimator = estimator.estimators_[0]
+    metadata = {
+        "model": model,
+        "label": plan.spec.label,
+        "dataset": {"name": ds.name, "sha256": dataset_hash(ds.ids, y, ds.samples), "n": n},
+        "targets": list(ds.target_names),
+        "joint": joint,
+        "needs_density": density,
+        "settings": plan.settings,
+        "training": {**protocol, "patience": patience, "valid_fraction": valid_fraction},
+        "metrics": metrics,
+        "coverage": coverage(ds.structures, ds.sources),
+        "target_range": {
+            t: [float(y[:, j].min()), float(y[:, j].max())] for j, t in enumerate(ds.target_names)
+        },
+        "train_seconds": round(time.perf_counter() - start, 1),
+    }
+    predictions = {
+        "y_true": y[tested],
+        "y_pred": y_pred[tested],
+        "ids": [ds.ids[i] for i in tested],
+    }
+    return estimator, metadata, predictions

@@ -1,0 +1,474 @@
+"""``save_model`` and ``load_model``: one zip file, no pickle on the load path.
+
+Layout of a model file (a zip archive)::
+
+    manifest.json         format and skecd versions, the estimator's configuration,
+                          training metadata (JSON)
+    estimator.skops       the scikit-learn part (pipelines, forests, featurisers) written
+                          by skops.io, with every skorch network replaced by a reference
+    networks.json         each network: allow-listed class, hyper-parameters, fitted
+                          attributes (JSON)
+    weights.safetensors   each network's ``state_dict`` (tensors only)
+
+Loading reads JSON, safetensors and skops (with an explicit list of trusted
+types); none of them unpickles, and every class is looked up in the allow-list of
+:mod:`skecd.persistence._allowlist`, never imported by a name read from the file.
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import os
+import platform
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import torch
+from sklearn.base import BaseEstimator
+from skorch import NeuralNet
+
+from .._version import __version__
+from ._allowlist import allowed_object, decode, encode, object_name, skops_trusted_types
+
+__all__ = [
+    "FORMAT_VERSION",
+    "ModelFileError",
+    "describe_estimator",
+    "load_model",
+    "read_manifest",
+    "save_model",
+]
+
+#: Version of the file layout; files of a newer version are refused.
+FORMAT_VERSION = 1
+_FORMAT = "skecd-model"
+_MANIFEST = "manifest.json"
+_SKOPS = "estimator.skops"
+_NETWORKS = "networks.json"
+_WEIGHTS = "weights.safetensors"
+_MEMBERS = {_MANIFEST, _SKOPS, _NETWORKS, _WEIGHTS}
+# skorch bookkeeping that initialize() rebuilds; not saved.
+_NET_RUNTIME = {
+    "module_",
+    "criterion_",
+    "optimizer_",
+    "callbacks_",
+    "history_",
+    "initialized_",
+    "virtual_params_",
+    "prefixes_",
+    "cuda_dependent_attributes_",
+    "init_context_",
+}
+
+
+class ModelFileError(ValueError):
+    """A model file is malformed, tampered with, or from a newer skecd."""
+
+
+class _NetRef(BaseEstimator):
+    """Stands in, inside ``estimator.skops``, for the network saved under ``key``."""
+
+    def __init__(self, key=None):
+        self.key = key
+
+
+class _Rebuild(BaseEstimator):
+    """Stands in for a fitted attribute that is rebuilt from parameters on load."""
+
+    def __init__(self, attribute=None):
+        self.attribute = attribute
+
+
+def _magpie_featurizer(est):
+    # MagpieFeaturizer.fit builds matminer's ElementProperty from its parameters
+    # only; that object holds matminer data tables that skops cannot vouch for,
+    # so it is rebuilt the same way on load instead of being stored.
+    from matminer.featurizers.composition import ElementProperty
+
+    return ElementProperty.from_preset("magpie", impute_nan=bool(est.impute_nan))
+
+
+def _rebuilders():
+    from ..preprocessing import MagpieFeaturizer
+
+    return {MagpieFeaturizer: {"featurizer_": _magpie_featurizer}}
+
+
+# ------------------------------------------------------------------ describe
+def describe_estimator(estimator):
+    """Return the configuration of an estimator as JSON data (for the manifest).
+
+    Parameters
+    ----------
+    estimator : estimator
+        Any scikit-learn estimator, pipeline or skecd network.
+
+    Returns
+    -------
+    dict
+        ``{"class": "module.Class", "params": {...}}``; nested estimators are
+        described the same way, other values by ``repr`` when JSON has no type
+        for them.
+    """
+
+    def value(v):
+        if isinstance(v, BaseEstimator) or isinstance(v, NeuralNet):
+            return describe_estimator(v)
+        if isinstance(v, (list, tuple)):
+            return [value(x) for x in v]
+        if isinstance(v, dict):
+            return {str(k): value(x) for k, x in v.items()}
+        if isinstance(v, np.generic):
+            return v.item()
+        if v is None or isinstance(v, (bool, int, float, str)):
+            return v
+        if isinstance(v, type) or callable(v):
+            return f"{getattr(v, '__module__', '')}.{getattr(v, '__qualname__', repr(v))}"
+        return repr(v)
+
+    params = estimator.get_params(deep=False)
+    return {
+        "class": f"{type(estimator).__module__}.{type(estimator).__qualname__}",
+        "params": {k: value(v) for k, v in params.items() if not k.startswith("_")},
+    }
+
+
+# ---------------------------------------------------------------------- save
+def _strip(obj, nets, rebuild):
+    """Copy ``obj`` with networks replaced by ``_NetRef`` (``nets`` collects them)."""
+    if isinstance(obj, NeuralNet):
+        key = f"net{len(nets)}"
+        nets[key] = obj
+        return _NetRef(key=key)
+    if isinstance(obj, BaseEstimator):
+        new = object.__new__(type(obj))
+        state = {k: _strip(v, nets, rebuild) for k, v in vars(obj).items()}
+        for attribute in rebuild.get(type(obj), {}):
+            if attribute in state:
+                state[attribute] = _Rebuild(attribute=attribute)
+        new.__dict__.update(state)
+        return new
+    if isinstance(obj, list):
+        return [_strip(v, nets, rebuild) for v in obj]
+    if isinstance(obj, tuple):
+        return tuple(_strip(v, nets, rebuild) for v in obj)
+    if isinstance(obj, dict):
+        return {k: _strip(v, nets, rebuild) for k, v in obj.items()}
+    return obj
+
+
+def _net_record(key, net, tensors, weights_dtype):
+    params = {
+        k: encode(v, f"{type(net).__name__}.{k}")
+        for k, v in net.get_params(deep=False).items()
+        if not k.startswith("_")
+    }
+    initialized = bool(getattr(net, "initialized_", False)) and hasattr(net, "module_")
+    attributes = {}
+    if initialized:
+        for k, v in vars(net).items():
+            if k.endswith("_") and not k.startswith("_") and k not in _NET_RUNTIME:
+                attributes[k] = encode(v, f"{type(net).__name__}.{k}")
+        for name, t in net.module_.state_dict().items():
+            t = t.detach().cpu()
+            if weights_dtype is not None and t.is_floating_point():
+                t = t.to(weights_dtype)
+            tensors[f"{key}/{name}"] = t.contiguous().clone()
+    return {
+        "class": object_name(type(net)),
+        "params": params,
+        "attributes": attributes,
+        "initialized": initialized,
+    }
+
+
+def _json_bytes(obj):
+    return json.dumps(obj, indent=1, sort_keys=True, allow_nan=True).encode("utf-8")
+
+
+def save_model(estimator, path, metadata=None, *, weights_dtype="float32"):
+    """Save a fitted estimator to one file that loads without running code from it.
+
+    Parameters
+    ----------
+    estimator : estimator
+        A fitted skecd model: any pipeline of skecd featurisers, scikit-learn
+        estimators of the allow-list (forests, ``MultiOutputRegressor``, ...) and
+        skecd networks, such as those of :func:`skecd.benchmark.make_model`.
+    path : str or path-like
+        Destination (conventionally ``*.skecd``). Written to a temporary name
+        and renamed, so an interrupted save leaves no half-written file.
+    metadata : dict, default=None
+        JSON-serialisable training metadata (data set and its hash, targets,
+        settings, CV metrics, element and space-group coverage); stored in the
+        manifest under ``"metadata"``.
+    weights_dtype : {"float32", "float16"}, default="float32"
+        Storage type of the network weights. ``"float32"`` keeps them exactly
+        (predictions after loading are identical to the bit); ``"float16"``
+        halves the file and rounds every weight (recorded in the manifest).
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> from skecd import load_model, save_model
+    >>> from skecd.benchmark import make_model
+    >>> from skecd.datasets import load_fcc_elastic
+    >>> ds = load_fcc_elastic()
+    >>> model = make_model("rf_magpie", n_estimators=5).fit(ds.data[:20], ds.target[:20, 0])
+    >>> path = save_model(model, pathlib.Path(tempfile.mkdtemp()) / "rf.skecd")
+    >>> bool((load_model(path).predict(ds.data[:3]) == model.predict(ds.data[:3])).all())
+    True
+    """
+    import skops.io as sio
+    from safetensors.torch import save as save_tensors
+
+    dtypes = {"float32": None, "float16": torch.float16}
+    if weights_dtype not in dtypes:
+        raise ValueError(f"weights_dtype must be 'float32' or 'float16', got {weights_dtype!r}")
+    if metadata is not None and not isinstance(metadata, dict):
+        raise TypeError(f"metadata must be a dict, got {type(metadata).__name__}")
+    nets = {}
+    skeleton = _strip(estimator, nets, _rebuilders())
+    tensors = {}
+    networks = {
+        key: _net_record(key, net, tensors, dtypes[weights_dtype]) for key, net in nets.items()
+    }
+    skops_bytes = sio.dumps(skeleton, compression=zipfile.ZIP_DEFLATED)
+    allowed = set(skops_trusted_types())
+    extra = sorted(set(sio.get_untrusted_types(data=skops_bytes)) - allowed)
+    if extra:
+        raise TypeError(
+            f"cannot save {type(estimator).__name__}: it holds {extra}, which are not on "
+            "skecd's allow-list of types a model file may hold"
+        )
+    manifest = {
+        "format": _FORMAT,
+        "format_version": FORMAT_VERSION,
+        "skecd_version": __version__,
+        "created": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
+        "environment": {
+            "python": platform.python_version(),
+            "torch": torch.__version__,
+            "sklearn": __import__("sklearn").__version__,
+        },
+        "estimator_class": f"{type(estimator).__module__}.{type(estimator).__qualname__}",
+        "configuration": describe_estimator(estimator),
+        "weights_dtype": weights_dtype,
+        "metadata": metadata or {},
+    }
+    json.dumps(manifest["metadata"])  # raises TypeError here if not JSON-serialisable
+    path = Path(path)
+    tmp = path.with_name(path.name + ".part")
+    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(_MANIFEST, _json_bytes(manifest))
+        zf.writestr(_SKOPS, skops_bytes)
+        zf.writestr(_NETWORKS, _json_bytes(networks))
+        if tensors:
+            zf.writestr(_WEIGHTS, save_tensors(tensors))
+    os.replace(tmp, path)
+    return path
+
+
+# ---------------------------------------------------------------------- load
+def _read_members(path):
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise ModelFileError(f"{path}: not a skecd model file ({exc})") from exc
+    with zf:
+        names = set(zf.namelist())
+        unknown = sorted(names - _MEMBERS)
+        if unknown:
+            raise ModelFileError(
+                f"{path}: refused: the file holds {unknown}, which a skecd model file never "
+                f"contains (expected only {sorted(_MEMBERS)}); it may have been tampered with"
+            )
+        missing = sorted({_MANIFEST, _SKOPS, _NETWORKS} - names)
+        if missing:
+            raise ModelFileError(f"{path}: not a complete skecd model file (missing {missing})")
+        return {name: zf.read(name) for name in names}
+
+
+def _parse_json(path, name, data):
+    try:
+        return json.loads(data.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ModelFileError(f"{path}: {name} is not valid JSON ({exc}); refused") from exc
+
+
+def _check_manifest(path, manifest):
+    if not isinstance(manifest, dict) or manifest.get("format") != _FORMAT:
+        raise ModelFileError(f"{path}: not a skecd model file (no '{_FORMAT}' manifest)")
+    version = manifest.get("format_version")
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise ModelFileError(f"{path}: the manifest has no integer format_version")
+    if version > FORMAT_VERSION:
+        raise ModelFileError(
+            f"{path}: model file format version {version} was written by a newer skecd "
+            f"({manifest.get('skecd_version', '?')}); this skecd {__version__} reads versions "
+            f"up to {FORMAT_VERSION}: upgrade skecd (pip install -U skecd)"
+        )
+
+
+def _load_skeleton(path, data):
+    import skops.io as sio
+
+    trusted = skops_trusted_types()
+    try:
+        untrusted = sio.get_untrusted_types(data=data)
+    except Exception as exc:  # skops raises several types on a malformed archive
+        raise ModelFileError(
+            f"{path}: {_SKOPS} is not a valid skops file ({exc}); refused"
+        ) from exc
+    refused = sorted(set(untrusted) - set(trusted))
+    if refused:
+        raise ModelFileError(
+            f"{path}: refused: {_SKOPS} asks for types outside skecd's allow-list: {refused}"
+        )
+    try:
+        return sio.loads(data, trusted=trusted)
+    except Exception as exc:
+        raise ModelFileError(f"{path}: could not load {_SKOPS} ({exc}); refused") from exc
+
+
+def _load_net(path, key, record, tensors):
+    from skorch import NeuralNet as _NeuralNet
+
+    try:
+        cls = allowed_object(record["class"])
+        if not (isinstance(cls, type) and issubclass(cls, _NeuralNet)):
+            raise ValueError(f"{record['class']} is not a network class")
+        params = {k: decode(v) for k, v in record["params"].items()}
+        if str(params.get("device", "cpu")).startswith("cuda") and not torch.cuda.is_available():
+            params["device"] = "cpu"  # a model trained on a GPU predicts on a CPU-only machine
+        net = cls(**params)
+        if not record["initialized"]:
+            return net
+        for k, v in record["attributes"].items():
+            if not (isinstance(k, str) and k.endswith("_")):
+                raise ValueError(f"unexpected network attribute {k!r}")
+            setattr(net, k, decode(v))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelFileError(f"{path}: network {key!r}: {exc}") from exc
+    prefix = f"{key}/"
+    state = {k[len(prefix) :]: t for k, t in tensors.items() if k.startswith(prefix)}
+    # initialize() draws random initial weights; fork the RNG so loading leaves
+    # torch's global random state as it was (the weights are replaced below).
+    with torch.random.fork_rng():
+        net.initialize()
+    try:
+        net.module_.load_state_dict(state, strict=True)
+    except RuntimeError as exc:
+        raise ModelFileError(f"{path}: weights of network {key!r} do not fit it: {exc}") from exc
+    net.module_.eval()
+    return net
+
+
+def _restore(obj, nets, rebuild):
+    if isinstance(obj, _NetRef):
+        if obj.key not in nets:
+            raise ModelFileError(f"the estimator refers to an unknown network {obj.key!r}")
+        return nets[obj.key]
+    if isinstance(obj, BaseEstimator):
+        for k, v in list(vars(obj).items()):
+            if isinstance(v, _Rebuild):
+                builder = rebuild.get(type(obj), {}).get(v.attribute)
+                if builder is None:
+                    raise ModelFileError(f"no way to rebuild {type(obj).__name__}.{v.attribute}")
+                obj.__dict__[k] = builder(obj)
+            else:
+                obj.__dict__[k] = _restore(v, nets, rebuild)
+        return obj
+    if isinstance(obj, list):
+        return [_restore(v, nets, rebuild) for v in obj]
+    if isinstance(obj, tuple):
+        return tuple(_restore(v, nets, rebuild) for v in obj)
+    if isinstance(obj, dict):
+        return {k: _restore(v, nets, rebuild) for k, v in obj.items()}
+    return obj
+
+
+def read_manifest(path):
+    """Return the manifest of a model file (format, versions, configuration, metadata).
+
+    Parameters
+    ----------
+    path : str or path-like
+
+    Returns
+    -------
+    dict
+
+    Raises
+    ------
+    ModelFileError
+        If the file is not a skecd model file, holds unexpected members, or is
+        of a newer format version.
+    """
+    path = os.fspath(path)
+    members = _read_members(path)
+    manifest = _parse_json(path, _MANIFEST, members[_MANIFEST])
+    _check_manifest(path, manifest)
+    return manifest
+
+
+def load_model(path, *, return_manifest=False):
+    """Load a model saved by :func:`save_model`, without unpickling anything.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A file written by :func:`save_model` (or ``skecd train``).
+    return_manifest : bool, default=False
+        Also return the manifest (configuration and training metadata).
+
+    Returns
+    -------
+    estimator : estimator
+        The fitted estimator, ready to ``predict``.
+    manifest : dict
+        Only if ``return_manifest``.
+
+    Raises
+    ------
+    FileNotFoundError
+        If ``path`` does not exist.
+    ModelFileError
+        If the file is malformed, holds anything a model file never holds (such
+        as a pickle), names a class outside skecd's allow-list, or was written
+        in a newer format version.
+    """
+    from safetensors import SafetensorError
+    from safetensors.torch import load as load_tensors
+
+    path = os.fspath(path)
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"No such model file: {path!r}")
+    members = _read_members(path)
+    manifest = _parse_json(path, _MANIFEST, members[_MANIFEST])
+    _check_manifest(path, manifest)
+    networks = _parse_json(path, _NETWORKS, members[_NETWORKS])
+    if not isinstance(networks, dict):
+        raise ModelFileError(f"{path}: {_NETWORKS} is not a JSON object")
+    tensors = {}
+    if _WEIGHTS in members:
+        try:
+            tensors = load_tensors(members[_WEIGHTS])
+        except (SafetensorError, ValueError, RuntimeError) as exc:
+            raise ModelFileError(
+                f"{path}: {_WEIGHTS} is not a safetensors file ({exc}); refused"
+            ) from exc
+    elif any(r.get("initialized") for r in networks.values() if isinstance(r, dict)):
+        raise ModelFileError(f"{path}: fitted networks but no {_WEIGHTS}")
+    skeleton = _load_skeleton(path, members[_SKOPS])
+    nets = {key: _load_net(path, key, rec, tensors) for key, rec in networks.items()}
+    estimator = _restore(skeleton, nets, _rebuilders())
+    return (estimator, manifest) if return_manifest else estimator

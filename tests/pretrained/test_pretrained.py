@@ -1,0 +1,62 @@
+"""The shipped models: loadable, documented, small, trained on the bundled data."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from skecd.datasets import get_sample_chgcar_paths, load_fcc_elastic
+from skecd.inference import dataset_hash, predict_files
+from skecd.pretrained import (
+    DEFAULT_PRETRAINED,
+    available_models,
+    get_model_path,
+    load_pretrained,
+)
+
+SHIPPED = available_models()
+
+
+def test_shipped_models_and_size():
+    assert DEFAULT_PRETRAINED in SHIPPED
+    total = sum(get_model_path(n).stat().st_size for n in SHIPPED)
+    assert total <= 10_000_000, f"shipped models take {total / 1e6:.1f} MB (budget 10 MB)"
+    with pytest.raises(ValueError, match="no shipped model 'nope'"):
+        get_model_path("nope")
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_manifest_records_training(name):
+    _, manifest = load_pretrained(name, return_manifest=True)
+    meta = manifest["metadata"]
+    ds = load_fcc_elastic()
+    assert meta["model"] == name
+    assert meta["targets"] == ["K_VRH", "G_VRH"]
+    assert meta["dataset"]["n"] == len(ds.data)
+    # trained on exactly the bundled data (ids, targets and density grids)
+    assert meta["dataset"]["sha256"] == dataset_hash(ds.material_ids, ds.target, ds.data)
+    assert meta["training"]["protocol"] == "cv" and meta["training"]["n_splits"] == 5
+    for target in meta["targets"]:
+        cv = meta["metrics"]["cv"][target]
+        assert 0 < cv["r2"]["mean"] < 1 and cv["mae"]["mean"] > 0
+        folds = [f[target]["r2"] for f in meta["metrics"]["folds"]]
+        assert len(folds) == 5 and cv["r2"]["mean"] == pytest.approx(np.mean(folds))
+    assert meta["coverage"]["density_sources"] == {"GPAW": len(ds.data)}
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_model_predicts_chgcars(name):
+    model, manifest = load_pretrained(name, return_manifest=True)
+    paths = [get_sample_chgcar_paths()[k] for k in ("Si_fcc", "Fe3O4")]
+    rows, errors = predict_files(model, manifest, paths, progress=False)
+    assert errors == []
+    assert [r["formula"] for r in rows] == ["Si", "Fe3O4"]
+    lo, hi = manifest["metadata"]["target_range"]["K_VRH"]
+    assert lo <= rows[0]["K_VRH"] <= hi  # Si, a cubic crystal of the training chemistry
+    for r in rows:
+        assert np.isfinite(r["K_VRH"]) and np.isfinite(r["G_VRH"])
+        assert "VASP density but the model was trained on GPAW" in r["warnings"]
+        # a prediction outside the training range never goes unflagged
+        if not lo <= r["K_VRH"] <= hi:
+            assert "K_VRH" in r["warnings"].split("crystal system")[-1]
+    assert "trigonal" in rows[1]["warnings"]
