@@ -8,6 +8,7 @@ and the ``.npz`` files written by skecd's GPAW builder.
 
 from ._density import ChargeDensity
 from ._readers import (
+    DensityFileError,
     from_volumetric_data,
     load_density,
     read_chgcar,
@@ -17,6 +18,7 @@ from ._readers import (
 
 __all__ = [
     "ChargeDensity",
+    "DensityFileError",
     "from_volumetric_data",
     "load_density",
     "read_chgcar",
