@@ -121,7 +121,7 @@ def _parse_chgcar(path):
 
     try:
         with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always", BadPoscarWarning)
+            warnings.simplefilter("always")
             try:
                 chg = Chgcar.from_file(path)
             except UnicodeDecodeError:
@@ -137,10 +137,12 @@ def _parse_chgcar(path):
     except Exception as exc:  # pymatgen raises ValueError, IndexError, ... on bad files
         reason = _diagnose_chgcar(path) or f"{type(exc).__name__}: {exc}"
         raise DensityFileError(f"could not read CHGCAR file: {reason}", path) from exc
-    false_names = any(
-        issubclass(w.category, BadPoscarWarning) and "cannot be determined" in str(w.message)
-        for w in caught
-    )
+    false_names = False
+    for w in caught:
+        if issubclass(w.category, BadPoscarWarning) and "cannot be determined" in str(w.message):
+            false_names = True  # an error below unless the user gives species
+        else:  # anything else pymatgen noticed reaches the user, naming the file
+            warnings.warn(f"{path}: {w.message}", w.category, stacklevel=3)
     return chg, false_names
 
 
