@@ -68,7 +68,8 @@ def atomic_write(path, mode="w", **open_kwargs):
 def remove_partial_files(directory):
     """Remove the temporary files that killed writers of :func:`atomic_write` left behind.
 
-    Only ``.part`` files whose process no longer runs are removed, so that a
+    Only hidden ``.*.part`` files are touched, and of those written by
+    :func:`atomic_write` only the ones whose process no longer runs, so that a
     concurrent writer in the same directory is left alone.
 
     Parameters
@@ -85,7 +86,7 @@ def remove_partial_files(directory):
     directory = Path(directory)
     if not directory.is_dir():
         return removed
-    for tmp in directory.rglob(f"*{PART_SUFFIX}"):
+    for tmp in directory.rglob(f".*{PART_SUFFIX}"):  # the hidden names atomic_write uses
         pid = tmp.name[: -len(PART_SUFFIX)].rsplit(".", 1)[-1]
         if pid.isdigit() and _process_alive(int(pid)):
             continue

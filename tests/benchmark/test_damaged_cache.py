@@ -123,3 +123,20 @@ def test_checksums_are_stored(cached):
     for record in first.results:
         assert len(record["checksum"]) == 64
     assert np.isfinite([r["metrics"]["r2"] for r in first.results]).all()
+
+
+def test_atomic_write_leaves_the_old_file_on_error(tmp_path):
+    from skecd.utils._atomic import atomic_write, remove_partial_files
+
+    target = tmp_path / "a.json"
+    target.write_text("old")
+    with pytest.raises(RuntimeError, match="boom"):
+        with atomic_write(target) as fh:
+            fh.write("half")
+            raise RuntimeError("boom")
+    assert target.read_text() == "old"
+    assert [p.name for p in tmp_path.iterdir()] == ["a.json"]
+    unrelated = tmp_path / "download.part"  # not hidden: not ours, left alone
+    unrelated.write_text("x")
+    assert remove_partial_files(tmp_path) == []
+    assert unrelated.exists()
