@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 import time
+from pathlib import Path
 
 from ._models import DEFAULT_SETTINGS, MODELS
 from ._runner import DEFAULT_LOEO_MIN_COUNT, PROTOCOLS, TARGETS, machine_description
@@ -17,7 +20,51 @@ QUICK_SETTINGS = {"grid": 24, "epochs": 8, "n_splits": 3, "protocols": ("cv",)}
 
 
 def _csv(text):
-    return [t.strip() for t in text.split(",") if t.strip()]
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    if not items:
+        raise argparse.ArgumentTypeError(f"expected comma-separated names, got {text!r}")
+    return items
+
+
+def _int_at_least(minimum, allowed=None):
+    """An argparse type: an integer >= ``minimum`` (``allowed`` says so in the message)."""
+    allowed = allowed or f"an integer >= {minimum}"
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected {allowed}, got {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"expected {allowed}, got {text!r}")
+        return value
+
+    return parse
+
+
+def _n_jobs(text):
+    allowed = "-1 (all cores) or a positive integer"
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected {allowed}, got {text!r}") from None
+    if value == 0 or value < -1:
+        raise argparse.ArgumentTypeError(f"expected {allowed}, got {text!r}")
+    return value
+
+
+def _one_line_error(parser):
+    """Make ``parser`` report a bad option in one line on stderr, with exit status 2.
+
+    argparse's default prints the whole usage first; a one-line message naming the
+    option and the allowed values is what the rest of the command line prints.
+    """
+
+    def error(message):
+        print(f"{parser.prog}: error: {message}", file=sys.stderr)
+        sys.exit(2)
+
+    parser.error = error
 
 
 def add_parser(subparsers):
@@ -43,23 +90,23 @@ def add_parser(subparsers):
     p.add_argument("--protocol", type=_csv, default=None,
                    help="comma-separated protocols among cv, loeo (default: cv,loeo)")
     p.add_argument("--targets", type=_csv, default=list(TARGETS), help="K_VRH, G_VRH or both")
-    p.add_argument("--grid", type=int, default=None,
+    p.add_argument("--grid", type=_int_at_least(1), default=None,
                    help=f"density cube edge (default {d['grid']})")
     p.add_argument("--frame", default=d["frame"], choices=["cell", "conventional"],
                    help="voxeliser frame")
-    p.add_argument("--epochs", type=int, default=None,
+    p.add_argument("--epochs", type=_int_at_least(1), default=None,
                    help=f"max epochs of the networks (default {d['epochs']})")
-    p.add_argument("--batch-size", type=int, default=d["batch_size"])
-    p.add_argument("--n-estimators", type=int, default=d["n_estimators"],
+    p.add_argument("--batch-size", type=_int_at_least(1), default=d["batch_size"])
+    p.add_argument("--n-estimators", type=_int_at_least(1), default=d["n_estimators"],
                    help="random-forest trees")
-    p.add_argument("--n-splits", type=int, default=None,
+    p.add_argument("--n-splits", type=_int_at_least(2), default=None,
                    help="folds of the cv protocol (default 5)")
-    p.add_argument("--min-count", type=int, default=DEFAULT_LOEO_MIN_COUNT,
+    p.add_argument("--min-count", type=_int_at_least(1), default=DEFAULT_LOEO_MIN_COUNT,
                    help="loeo holds out each element present in at least this many materials")
-    p.add_argument("--max-samples", type=int, default=None,
+    p.add_argument("--max-samples", type=_int_at_least(2), default=None,
                    help="use a seeded random subset of this many materials")
     p.add_argument("--device", default=d["device"], help="torch device of the networks")
-    p.add_argument("--n-jobs", type=int, default=d["n_jobs"],
+    p.add_argument("--n-jobs", type=_n_jobs, default=d["n_jobs"],
                    help="parallel jobs of featurisers and forests, and torch threads")
     p.add_argument("--seed", type=int, default=d["seed"])
     p.add_argument("--results-dir", default="skecd_results", help="where results are cached")
@@ -68,6 +115,7 @@ def add_parser(subparsers):
     p.add_argument("--list-models", action="store_true", help="list the models and exit")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
     p.set_defaults(func=main)
+    _one_line_error(p)
     return p
 
 
@@ -78,6 +126,10 @@ def _list_models():
     return 0
 
 
+class _UsageError(ValueError):
+    """A bad option or combination of options: one line on stderr, exit status 2."""
+
+
 def _choose_models(args):
     if args.models is None or args.models == ["all"]:
         if args.models is None and args.quick:
@@ -85,61 +137,154 @@ def _choose_models(args):
         return list(MODELS)
     unknown = [m for m in args.models if m not in MODELS]
     if unknown:
-        raise SystemExit(f"skecd benchmark: unknown models {unknown}; known: {list(MODELS)}")
+        raise _UsageError(f"argument --models: unknown models {unknown}; known: {list(MODELS)}")
     return args.models
 
 
-def main(args):
-    """Run the benchmark from parsed arguments; return the exit status."""
-    from ._report import write_report
-    from ._runner import run_benchmark
-
-    if args.list_models:
-        return _list_models()
+def _options(args):
+    """Return (models, protocols, settings, n_splits) from the parsed, checked options."""
     quick = QUICK_SETTINGS if args.quick else {}
     protocols = args.protocol or list(quick.get("protocols", PROTOCOLS))
     bad = [p for p in protocols if p not in PROTOCOLS]
     if bad:
-        raise SystemExit(f"skecd benchmark: unknown protocol {bad}; known: {list(PROTOCOLS)}")
+        raise _UsageError(f"argument --protocol: unknown {bad}; known: {list(PROTOCOLS)}")
     bad = [t for t in args.targets if t not in TARGETS]
     if bad:
-        raise SystemExit(f"skecd benchmark: unknown target {bad}; known: {list(TARGETS)}")
+        raise _UsageError(f"argument --targets: unknown {bad}; known: {list(TARGETS)}")
     settings = {
-        "grid": args.grid or quick.get("grid", DEFAULT_SETTINGS["grid"]),
+        "grid": args.grid if args.grid is not None else quick.get("grid", DEFAULT_SETTINGS["grid"]),
         "frame": args.frame,
-        "epochs": args.epochs or quick.get("epochs", DEFAULT_SETTINGS["epochs"]),
+        "epochs": (args.epochs if args.epochs is not None
+                   else quick.get("epochs", DEFAULT_SETTINGS["epochs"])),
         "batch_size": args.batch_size,
         "n_estimators": args.n_estimators,
         "device": args.device,
         "n_jobs": args.n_jobs,
         "seed": args.seed,
     }
-    n_splits = args.n_splits or quick.get("n_splits", 5)
+    n_splits = args.n_splits if args.n_splits is not None else quick.get("n_splits", 5)
     models = _choose_models(args)
-    if args.n_jobs and args.n_jobs > 0:
+    _check_grid(models, settings)
+    _check_device(settings["device"])
+    return models, protocols, settings, n_splits
+
+
+def _check_grid(models, settings):
+    """Refuse a grid too small for a chosen network before any density is voxelised.
+
+    Each grid network's module is built on torch's ``meta`` device (shapes only,
+    no memory), which runs the module's own size check.
+    """
+    import torch
+
+    from ..models import SkecdNetRegressor
+
+    for name in models:
+        if "grid" not in MODELS[name].settings:
+            continue
+        estimator = MODELS[name].make_estimator(settings)
+        nets = [estimator, *estimator.get_params(deep=True).values()]
+        for net in nets:
+            if not isinstance(net, SkecdNetRegressor) or net._input_size_param != "grid_size":
+                continue
+            params = {**net.get_params_for("module"), "grid_size": settings["grid"],
+                      "n_outputs": 1}
+            try:
+                with torch.device("meta"):
+                    net.module(**params)
+            except ValueError as exc:
+                raise _UsageError(f"argument --grid: {settings['grid']} is too small for "
+                                  f"{name}: {exc}") from None
+
+
+def _check_device(device):
+    import torch
+
+    try:
+        kind = torch.device(device).type
+    except RuntimeError:
+        raise _UsageError(f"argument --device: unknown torch device {device!r}") from None
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise _UsageError(f"argument --device: {device!r} but CUDA is not available; use cpu")
+
+
+def _writable(directory):
+    return os.access(directory, os.W_OK | os.X_OK)
+
+
+def _check_results_dir(path):
+    """Refuse a results directory that is a file; return whether it can be written."""
+    path = Path(path)
+    if path.exists() and not path.is_dir():
+        raise _UsageError(f"argument --results-dir: {str(path)!r} is a file, not a directory")
+    existing = next(p for p in (path, *path.parents) if p.exists())
+    return _writable(existing)
+
+
+def _fail(message):
+    print(f"skecd benchmark: error: {message}", file=sys.stderr)
+    return 2
+
+
+def main(args):
+    """Run the benchmark from parsed arguments; return the exit status."""
+    from ._runner import _plan_benchmark
+
+    if args.list_models:
+        return _list_models()
+    try:
+        models, protocols, settings, n_splits = _options(args)
+        writable = _check_results_dir(args.results_dir)
+        plan = _plan_benchmark(models, protocols, args.targets, settings=settings,
+                               n_splits=n_splits, min_count=args.min_count,
+                               max_samples=args.max_samples)
+    except ValueError as exc:  # _UsageError, or the runner's checks of the arguments
+        message = str(exc)
+        for name in ("max_samples", "n_splits", "min_count"):  # the runner's names -> options
+            message = message.replace(f"{name} ", f"--{name.replace('_', '-')} ")
+            message = message.replace(f"{name}=", f"--{name.replace('_', '-')}=")
+        return _fail(message)
+    if args.n_jobs > 0:
         import torch
 
         torch.set_num_threads(args.n_jobs)
+    return _run_and_report(args, plan, n_splits, writable)
+
+
+def _run_and_report(args, plan, n_splits, writable):
+    """Fit what is missing (if the results directory can be written), then print the tables."""
+    from ._report import write_report
+    from ._runner import _run_plan
+
     start = time.perf_counter()
-    run = run_benchmark(
-        models=models,
-        protocols=protocols,
-        targets=args.targets,
-        results_dir=args.results_dir,
-        settings=settings,
-        n_splits=n_splits,
-        min_count=args.min_count,
-        max_samples=args.max_samples,
-        fit=not args.report_only,
-        progress=not args.no_progress,
-    )
+    fit = not args.report_only and writable
+    run = _run_plan(plan, args.results_dir, fit=fit, progress=not args.no_progress)
+    if run.missing and not args.report_only:  # only when the directory is read-only
+        return _fail(f"argument --results-dir: {args.results_dir!r} is not writable and "
+                     f"{len(run.missing)} splits are not computed yet; choose a writable "
+                     "directory, or add --report-only")
     wall = time.perf_counter() - start
+    extra = _report_lines(args, plan, run, n_splits, wall)
+    if writable:
+        text = write_report(run, args.results_dir, extra_lines=extra)
+        where = f"Results in {args.results_dir}/ (results.md, summary.json, results/, plots/)"
+    else:  # a read-only cache: print the tables, save nothing
+        with tempfile.TemporaryDirectory() as scratch:
+            text = write_report(run, scratch, extra_lines=extra)
+        where = f"{args.results_dir}/ is read-only: the report above was not saved"
+    print(text)
+    print(where)
+    return 0
+
+
+def _report_lines(args, plan, run, n_splits, wall):
+    models, protocols = plan.models, plan.protocols
     extra = [
         f"Command: `skecd {' '.join(sys.argv[1:])}`" if sys.argv[0].endswith("skecd") else "",
         f"Materials: {len(run.data.material_ids)}; models: {', '.join(models)}; "
         f"protocols: {', '.join(protocols)} (cv: {n_splits} folds; loeo: elements in >= "
         f"{args.min_count} materials); targets: {', '.join(args.targets)}",
-        f"Settings: {settings}",
+        f"Settings: {plan.settings}",
         f"Machine: {machine_description()}",
         f"This invocation: {wall:.0f} s wall, {run.n_fitted} splits fitted, "
         f"{run.n_cached} reused from the cache.",
@@ -148,7 +293,4 @@ def main(args):
         done = sorted({f"{p}/{m}" for p, m, _, _ in run.missing})
         extra.append(f"Not computed yet ({len(run.missing)} splits, --report-only): "
                      + ", ".join(done))
-    text = write_report(run, args.results_dir, extra_lines=[e for e in extra if e])
-    print(text)
-    print(f"Results in {args.results_dir}/ (results.md, summary.json, results/, plots/)")
-    return 0
+    return [e for e in extra if e]

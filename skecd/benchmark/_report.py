@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..utils._atomic import atomic_write
 from ._metrics import regression_metrics
 from ._models import MODELS
 from ._runner import write_json
@@ -326,16 +327,11 @@ def write_report(run, results_dir, extra_lines=()):
     rst["time"] = rst_table(time_header, time_rows)
     summary["fit_seconds"] = {f"{p}/{m}": t for (p, m), t in fit_seconds.items()}
     text = "\n".join(lines) + "\n"
-    (results_dir).mkdir(parents=True, exist_ok=True)
-    tmp = results_dir / ".results.md.part"
-    tmp.write_text(text)
-    tmp.replace(results_dir / "results.md")
+    with atomic_write(results_dir / "results.md", encoding="utf-8") as fh:
+        fh.write(text)
     write_json(results_dir / "summary.json", summary)
     # the same tables in reStructuredText, for a Sphinx results page
-    (results_dir / "tables").mkdir(exist_ok=True)
     for name, rst_lines in rst.items():
-        path = results_dir / "tables" / f"{name}.rst"
-        tmp = path.with_name(f".{path.name}.part")
-        tmp.write_text("\n".join(rst_lines) + "\n")
-        tmp.replace(path)
+        with atomic_write(results_dir / "tables" / f"{name}.rst", encoding="utf-8") as fh:
+            fh.write("\n".join(rst_lines) + "\n")
     return text

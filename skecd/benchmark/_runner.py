@@ -11,18 +11,24 @@ Layout of a results directory::
 materials, the data set, and the settings the model reads), so a rerun with other
 settings computes new results beside the old ones instead of reusing them.
 
-Every result file is written atomically (temporary name, then ``os.replace``),
-so an interrupted run leaves only finished results, and a rerun with the same
-settings skips them.
+Every file is written atomically (:func:`skecd.utils._atomic.atomic_write`), so
+an interrupted run leaves only finished results, and a rerun with the same
+settings skips them; ``.part`` files left by a killed run are removed by the next.
+Each feature array and each result carries a checksum (in the feature's ``.json``,
+in the result record), verified on read: an entry that cannot be read or whose
+checksum differs is reported with its path, moved aside (``<name>.damaged``) and
+recomputed.
 """
 
 from __future__ import annotations
 
 import functools
+import hashlib
 import json
 import os
 import platform
 import time
+import warnings
 from collections import Counter
 from pathlib import Path
 
@@ -33,6 +39,7 @@ from sklearn.utils import Bunch
 from tqdm.auto import tqdm
 
 from .._version import __version__
+from ..utils._atomic import atomic_write, remove_partial_files
 from ._metrics import regression_metrics
 from ._models import DEFAULT_SETTINGS, FEATURES, MODELS, fold_inputs
 
@@ -179,27 +186,52 @@ def _digest(obj):
     return joblib.hash(json.dumps(obj, sort_keys=True, default=str))[:12]
 
 
-def _atomic_write_bytes(path, writer):
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.part")
-    try:
-        writer(tmp)
-        os.replace(tmp, path)
-    finally:
-        if tmp.exists():
-            tmp.unlink()
-    return path
-
-
 def write_json(path, obj):
     """Write ``obj`` as JSON to ``path`` atomically."""
+    with atomic_write(path, "w", encoding="utf-8") as fh:
+        json.dump(obj, fh, indent=1, default=_json_default)
+    return Path(path)
 
-    def writer(tmp):
-        with open(tmp, "w") as fh:
-            json.dump(obj, fh, indent=1, default=_json_default)
 
-    return _atomic_write_bytes(path, writer)
+def _record_checksum(record):
+    """SHA-256 of a result record as JSON (without its ``checksum`` field)."""
+    body = {k: v for k, v in record.items() if k != "checksum"}
+    text = json.dumps(body, sort_keys=True, default=_json_default)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _set_aside(paths, reason):
+    """Warn that a cache entry is damaged and move its files to ``<name>.damaged``."""
+    paths = [Path(p) for p in paths if Path(p).exists()]
+    moved = []
+    for path in paths:
+        try:
+            os.replace(path, path.with_name(path.name + ".damaged"))
+            moved.append(path)
+        except OSError:  # a read-only results directory: leave it, still treat as missing
+            pass
+    where = ", ".join(str(p) for p in paths) or "(gone)"
+    action = "moved aside to *.damaged and recomputed" if moved else "ignored"
+    warnings.warn(f"damaged benchmark cache entry {where}: {reason}; {action}",
+                  RuntimeWarning, stacklevel=3)
+
+
+def _read_result(path):
+    """Return the verified result record at ``path``, or None if absent or damaged."""
+    if not path.exists():
+        return None
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(record, dict):
+            raise ValueError(f"holds a {type(record).__name__}, not a result record")
+        if "checksum" not in record:
+            raise ValueError("has no checksum (written by an older skecd?)")
+        if record["checksum"] != _record_checksum(record):
+            raise ValueError("checksum mismatch: the file changed after it was written")
+    except (OSError, ValueError) as exc:  # JSONDecodeError is a ValueError
+        _set_aside([path], str(exc))
+        return None
+    return record
 
 
 def _json_default(obj):
@@ -238,28 +270,49 @@ class _FeatureCache:
         key = self.key(name)
         if key in self._memory:
             return self._memory[key]
-        path = self.root / f"{key}.joblib"
-        meta_path = self.root / f"{key}.json"
-        if path.exists():
-            value = joblib.load(path)
-            if meta_path.exists():
-                self.seconds[name] = json.loads(meta_path.read_text())["seconds"]
-        else:
-            spec = FEATURES[name]
-            source = self.data.data if spec.source is None else self.get(spec.source)
-            if self.verbose:
-                tqdm.write(f"computing features {name!r} of {len(self.data.data)} materials ...")
-            start = time.perf_counter()
-            value = spec.make(self.settings).fit_transform(source)
-            seconds = time.perf_counter() - start
-            if isinstance(value, np.ndarray) and value.dtype == np.float64 and value.ndim > 2:
-                value = value.astype(np.float32)
-            _atomic_write_bytes(path, lambda tmp: joblib.dump(value, tmp))
-            write_json(meta_path, {"feature": name, "seconds": seconds, "key": key,
-                                   "settings": {k: self.settings[k] for k in spec.settings},
-                                   "n_samples": len(self.data.data)})
-            self.seconds[name] = seconds
+        value = self._load(name, key)
+        if value is None:
+            value = self._compute(name, key)
         self._memory[key] = value
+        return value
+
+    def _paths(self, key):
+        return self.root / f"{key}.joblib", self.root / f"{key}.json"
+
+    def _load(self, name, key):
+        """Return the cached, checksum-verified array of ``name``, or None."""
+        path, meta_path = self._paths(key)
+        if not path.exists() and not meta_path.exists():
+            return None
+        try:
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            value = joblib.load(path)
+            if joblib.hash(value) != meta["checksum"]:
+                raise ValueError("checksum mismatch: the array changed after it was written")
+        except Exception as exc:  # joblib and pickle raise many types on bad files
+            _set_aside([path, meta_path], f"{type(exc).__name__}: {exc}")
+            return None
+        self.seconds[name] = meta["seconds"]
+        return value
+
+    def _compute(self, name, key):
+        spec = FEATURES[name]
+        source = self.data.data if spec.source is None else self.get(spec.source)
+        if self.verbose:
+            tqdm.write(f"computing features {name!r} of {len(self.data.data)} materials ...")
+        start = time.perf_counter()
+        value = spec.make(self.settings).fit_transform(source)
+        seconds = time.perf_counter() - start
+        if isinstance(value, np.ndarray) and value.dtype == np.float64 and value.ndim > 2:
+            value = value.astype(np.float32)
+        path, meta_path = self._paths(key)
+        with atomic_write(path, "wb") as fh:
+            joblib.dump(value, fh)
+        write_json(meta_path, {"feature": name, "seconds": seconds, "key": key,
+                               "settings": {k: self.settings[k] for k in spec.settings},
+                               "n_samples": len(self.data.data),
+                               "checksum": joblib.hash(value)})
+        self.seconds[name] = seconds
         return value
 
     def recorded_seconds(self, names):
@@ -268,9 +321,17 @@ class _FeatureCache:
         for name in sorted(names):
             spec = FEATURES[name]
             for n in ([name] + ([spec.source] if spec.source else [])):
-                meta = self.root / f"{self.key(n)}.json"
-                if meta.exists():
-                    out[n] = json.loads(meta.read_text())["seconds"]
+                if n in self.seconds:
+                    out[n] = self.seconds[n]
+                    continue
+                meta = self._paths(self.key(n))[1]
+                try:
+                    out[n] = json.loads(meta.read_text(encoding="utf-8"))["seconds"]
+                except FileNotFoundError:
+                    pass
+                except (OSError, ValueError, KeyError, TypeError) as exc:
+                    warnings.warn(f"unreadable feature timing {meta}: {exc}; not reported",
+                                  RuntimeWarning, stacklevel=2)
         return out
 
 
@@ -323,6 +384,24 @@ def run_benchmark(
         ``missing`` (``(protocol, model, target, split)`` not computed, with ``fit=False``),
         ``feature_seconds`` (dict), ``settings``, ``data`` (the data set).
     """
+    plan = _plan_benchmark(models, protocols, targets, settings=settings, n_splits=n_splits,
+                          min_count=min_count, max_samples=max_samples)
+    return _run_plan(plan, results_dir, fit=fit, progress=progress)
+
+
+def _plan_benchmark(models=("rf_magpie",), protocols=("cv",), targets=TARGETS, *,
+                   settings=None, n_splits=5, min_count=DEFAULT_LOEO_MIN_COUNT,
+                   max_samples=None):
+    """Check the arguments of :func:`run_benchmark`, load the data and make the splits.
+
+    Nothing is computed or written: every ``ValueError`` about the arguments
+    comes from here, before any feature is computed.
+
+    Returns
+    -------
+    sklearn.utils.Bunch
+        ``models``, ``protocols``, ``targets``, ``settings``, ``data``, ``splits``.
+    """
     s = {**DEFAULT_SETTINGS, **(settings or {})}
     unknown = set(s) - set(DEFAULT_SETTINGS)
     if unknown:
@@ -333,90 +412,118 @@ def run_benchmark(
     for p in protocols:
         if p not in PROTOCOLS:
             raise ValueError(f"unknown protocol {p!r}; known: {PROTOCOLS}")
+    if not models or not protocols or not targets:
+        raise ValueError("models, protocols and targets must each name at least one")
     data = load_benchmark_data(max_samples=max_samples, seed=s["seed"])
     for t in targets:
         if t not in data.target_names:
             raise ValueError(f"unknown target {t!r}; known: {data.target_names}")
-    cache = _FeatureCache(results_dir, data, s, verbose=progress)
+    if "cv" in protocols and not 2 <= n_splits <= len(data.material_ids):
+        raise ValueError(
+            f"n_splits must be between 2 and the {len(data.material_ids)} materials, "
+            f"got {n_splits}"
+        )
     splits = {
         p: make_splits(p, data.formulas, n_splits=n_splits, seed=s["seed"], min_count=min_count)
         for p in protocols
     }
-    tasks = [
-        (p, m, t, split)
-        for m in models
-        for p in protocols
-        for t in targets
-        for split in splits[p]
-    ]
+    return Bunch(models=list(models), protocols=list(protocols), targets=list(targets),
+                 settings=s, data=data, splits=splits)
+
+
+def _run_plan(plan, results_dir, *, fit=True, progress=True):
+    """Fit and score the splits of a :func:`_plan_benchmark` plan (see :func:`run_benchmark`)."""
+    if fit:
+        for leftover in remove_partial_files(results_dir):
+            warnings.warn(f"removed {leftover}, left by an interrupted run", RuntimeWarning,
+                          stacklevel=2)
+    s, data = plan.settings, plan.data
+    cache = _FeatureCache(results_dir, data, s, verbose=progress)
+    tasks = [(p, m, t, split) for m in plan.models for p in plan.protocols
+             for t in plan.targets for split in plan.splits[p]]
     results, missing, n_fitted, n_cached = [], [], 0, 0
     bar = tqdm(tasks, desc="benchmark", unit="fit", disable=not progress)
     for protocol, model, target, (split, train, test) in bar:
-        spec = MODELS[model]
-        key = _digest(
-            {
-                "model": model,
-                "target": target,
-                "protocol": protocol,
-                "split": split,
-                "test": [data.material_ids[i] for i in test],
-                "n_train": len(train),
-                "data": cache.data_key,
-                "settings": {k: s[k] for k in spec.settings},
-            }
-        )
+        key = _result_key(model, target, protocol, split, data, test, len(train), cache, s)
         path = _result_path(results_dir, protocol, model, target, split, key)
         bar.set_postfix_str(f"{model} {target} {protocol}:{split}")
-        if path.exists():
-            results.append(json.loads(path.read_text()))
+        record = _read_result(path)
+        if record is not None:
+            results.append(record)
             n_cached += 1
-            continue
-        if not fit:
+        elif not fit:
             missing.append((protocol, model, target, split))
-            continue
-        arrays = [cache.get(f) for f in spec.features]
-        y = data.target[:, data.target_names.index(target)]
-        estimator, X_train, X_test = fold_inputs(spec, s, arrays, data, train, test)
-        start = time.perf_counter()
-        estimator.fit(X_train, y[train])
-        fit_seconds = time.perf_counter() - start
-        start = time.perf_counter()
-        y_pred = np.asarray(estimator.predict(X_test))
-        predict_seconds = time.perf_counter() - start
-        y_pred = y_pred.reshape(len(test), -1)[:, 0]
-        record = {
-            "model": model,
-            "label": spec.label,
-            "target": target,
-            "protocol": protocol,
-            "split": split,
-            "key": key,
-            "n_train": int(len(train)),
-            "material_ids": [data.material_ids[i] for i in test],
-            "formulas": [data.formulas[i] for i in test],
-            "y_true": y[test].tolist(),
-            "y_pred": y_pred.astype(np.float64).tolist(),
-            "metrics": regression_metrics(y[test], y_pred),
-            "fit_seconds": fit_seconds,
-            "predict_seconds": predict_seconds,
-            "settings": {k: s[k] for k in spec.settings},
-            "skecd_version": __version__,
-            "machine": machine_description(),
-            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        }
-        write_json(path, record)
-        results.append(record)
-        n_fitted += 1
+        else:
+            record = _fit_split(model, target, protocol, split, train, test, key, data, cache, s)
+            write_json(path, record)
+            results.append(record)
+            n_fitted += 1
     return Bunch(
         results=results,
         n_fitted=n_fitted,
         n_cached=n_cached,
         missing=missing,
-        feature_seconds=cache.recorded_seconds({f for m in models for f in MODELS[m].features}),
+        feature_seconds=cache.recorded_seconds({f for m in plan.models
+                                                for f in MODELS[m].features}),
         settings=s,
         data=data,
-        splits={p: [name for name, _, _ in sp] for p, sp in splits.items()},
+        splits={p: [name for name, _, _ in sp] for p, sp in plan.splits.items()},
     )
+
+
+def _result_key(model, target, protocol, split, data, test, n_train, cache, s):
+    """Hash of everything one split's result depends on."""
+    return _digest(
+        {
+            "model": model,
+            "target": target,
+            "protocol": protocol,
+            "split": split,
+            "test": [data.material_ids[i] for i in test],
+            "n_train": n_train,
+            "data": cache.data_key,
+            "settings": {k: s[k] for k in MODELS[model].settings},
+        }
+    )
+
+
+def _fit_split(model, target, protocol, split, train, test, key, data, cache, s):
+    """Fit one model on one split and return its result record (with its checksum)."""
+    spec = MODELS[model]
+    arrays = [cache.get(f) for f in spec.features]
+    y = data.target[:, data.target_names.index(target)]
+    estimator, X_train, X_test = fold_inputs(spec, s, arrays, data, train, test)
+    start = time.perf_counter()
+    estimator.fit(X_train, y[train])
+    fit_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    y_pred = np.asarray(estimator.predict(X_test))
+    predict_seconds = time.perf_counter() - start
+    y_pred = y_pred.reshape(len(test), -1)[:, 0]
+    record = {
+        "model": model,
+        "label": spec.label,
+        "target": target,
+        "protocol": protocol,
+        "split": split,
+        "key": key,
+        "n_train": int(len(train)),
+        "material_ids": [data.material_ids[i] for i in test],
+        "formulas": [data.formulas[i] for i in test],
+        "y_true": y[test].tolist(),
+        "y_pred": y_pred.astype(np.float64).tolist(),
+        "metrics": regression_metrics(y[test], y_pred),
+        "fit_seconds": fit_seconds,
+        "predict_seconds": predict_seconds,
+        "settings": {k: s[k] for k in spec.settings},
+        "skecd_version": __version__,
+        "machine": machine_description(),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    # JSON round trip first, so the checksum is of exactly what is written and read
+    record = json.loads(json.dumps(record, default=_json_default))
+    record["checksum"] = _record_checksum(record)
+    return record
 
 
 def machine_description():

@@ -16,6 +16,7 @@ from pymatgen.core import Structure
 from tqdm.auto import tqdm
 
 from ..io import read_gpaw_npz, write_gpaw_npz
+from ..utils._atomic import atomic_write
 from ._gpaw import compute_density, import_gpaw
 from ._settings import describe_settings
 
@@ -119,9 +120,8 @@ def _first_line(text):
 
 
 def _write_json(path, obj):
-    tmp = path.with_name(path.name + ".part")
-    tmp.write_text(json.dumps(obj, indent=1, default=float), encoding="utf-8")
-    os.replace(tmp, path)
+    with atomic_write(path, "w", encoding="utf-8") as fh:
+        json.dump(obj, fh, indent=1, default=float)
 
 
 def _read_json(path, default):

@@ -10,6 +10,7 @@ the ``.npz`` files written by skecd's GPAW builder, and Gaussian cube files
 from ._cube import read_cube
 from ._density import ChargeDensity
 from ._readers import (
+    DensityFileError,
     from_volumetric_data,
     load_density,
     read_chgcar,
@@ -19,6 +20,7 @@ from ._readers import (
 
 __all__ = [
     "ChargeDensity",
+    "DensityFileError",
     "from_volumetric_data",
     "load_density",
     "read_chgcar",

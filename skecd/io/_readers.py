@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
+import shutil
+import tempfile
 import warnings
 from pathlib import Path
 
 import numpy as np
 from pymatgen.core import Lattice, Structure
 
-from ._density import ChargeDensity
+from ._density import ChargeDensity, _check_lattice
 
 __all__ = [
+    "DensityFileError",
     "read_chgcar",
     "read_gpaw_npz",
     "write_gpaw_npz",
@@ -20,9 +25,51 @@ __all__ = [
 ]
 
 _NPZ_REQUIRED = ("density", "lattice", "frac_coords", "species")
+#: Names the ``.npz`` format uses itself; metadata may not take them.
+_NPZ_RESERVED = (*_NPZ_REQUIRED, "spin_density")
+_ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")  # a zip archive, or an empty one
 
 
-def read_chgcar(path) -> ChargeDensity:
+class DensityFileError(ValueError):
+    """A density file that exists but cannot be read: truncated, malformed or of another format.
+
+    The policy of the readers of :mod:`skecd.io`: a file that is missing, a
+    directory or unreadable raises the matching ``OSError`` subclass
+    (``FileNotFoundError``, ``IsADirectoryError``, ``PermissionError``); a file
+    whose content is wrong raises this ``ValueError`` subclass. Both name the
+    file; nothing else escapes a reader, whatever the bytes in the file.
+
+    Parameters
+    ----------
+    message : str
+        What is wrong; the file is added in front.
+    path : str
+        The file.
+
+    Attributes
+    ----------
+    path : str
+        The file.
+    """
+
+    def __init__(self, message, path):
+        super().__init__(f"{path!r}: {message}")
+        self.path = path
+
+
+def _check_path(path, kind):
+    """Return ``path`` as a str; raise an ``OSError`` naming it if it is not a readable file."""
+    path = os.fspath(path)
+    if os.path.isdir(path):
+        raise IsADirectoryError(f"{path!r} is a directory, not a {kind} file")
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"No such {kind} file: {path!r}")
+    if not os.access(path, os.R_OK):
+        raise PermissionError(f"{kind} file {path!r} is not readable (permission denied)")
+    return path
+
+
+def read_chgcar(path, species=None) -> ChargeDensity:
     """Read a VASP CHGCAR, CHG, AECCAR or PARCHG file.
 
     Parsing is delegated to pymatgen's :class:`~pymatgen.io.vasp.outputs.Chgcar`
@@ -34,6 +81,11 @@ def read_chgcar(path) -> ChargeDensity:
     ----------
     path : str or path-like
         The file.
+    species : list of str, default=None
+        Element of each atom type, in the order of the atom-count line, as the
+        element line of a VASP 5 header gives them (e.g. ``["Fe", "O"]``). Needed
+        for files in the VASP 4 format, whose header has no element line; if the
+        file has one, it must agree.
 
     Returns
     -------
@@ -43,27 +95,149 @@ def read_chgcar(path) -> ChargeDensity:
 
     Raises
     ------
-    FileNotFoundError
-        If ``path`` does not exist.
-    ValueError
-        If the file is truncated or malformed; the message names the file.
+    FileNotFoundError, IsADirectoryError, PermissionError
+        If ``path`` is not a readable file.
+    DensityFileError
+        A ``ValueError``: the file is truncated or malformed, or a VASP 4 file
+        was given without ``species``; the message names the file.
     """
-    from pymatgen.io.vasp import Chgcar
-
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"No such CHGCAR file: {path!r}")
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # pymatgen warns about POTCAR-less headers
-            chg = Chgcar.from_file(path)
-    except Exception as exc:  # pymatgen raises ValueError, IndexError, ... on bad files
-        raise ValueError(f"Could not read CHGCAR file {path!r}: {exc}") from exc
+    path = _check_path(path, "CHGCAR")
+    chg, false_names = _parse_chgcar(path)
     try:
         _check_first_block_complete(path, chg.dim, len(chg.structure))
+        structure = _with_species(chg.structure, false_names, species, path)
+        chg.structure = structure
         return from_volumetric_data(chg, source=path)
+    except DensityFileError:
+        raise
     except ValueError as exc:
-        raise ValueError(f"Malformed CHGCAR file {path!r}: {exc}") from exc
+        raise DensityFileError(f"malformed CHGCAR file: {exc}", path) from exc
+
+
+def _parse_chgcar(path):
+    """Parse with pymatgen; return the Chgcar and whether the header had no element names."""
+    from pymatgen.io.vasp import Chgcar
+    from pymatgen.io.vasp.inputs import BadPoscarWarning
+
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                chg = Chgcar.from_file(path)
+            except UnicodeDecodeError:
+                # pymatgen decodes the header as UTF-8; the comment line of files
+                # written by older tools may hold Latin-1 bytes. Parse a copy whose
+                # comment line is decoded leniently.
+                with _lenient_comment_copy(path) as copy:
+                    chg = Chgcar.from_file(copy)
+    except MemoryError as exc:
+        raise DensityFileError(
+            "a grid line declares more points than memory holds (damaged header?)", path
+        ) from exc
+    except Exception as exc:  # pymatgen raises ValueError, IndexError, ... on bad files
+        reason = _diagnose_chgcar(path) or f"{type(exc).__name__}: {exc}"
+        raise DensityFileError(f"could not read CHGCAR file: {reason}", path) from exc
+    false_names = False
+    for w in caught:
+        if issubclass(w.category, BadPoscarWarning) and "cannot be determined" in str(w.message):
+            false_names = True  # an error below unless the user gives species
+        else:  # anything else pymatgen noticed reaches the user, naming the file
+            warnings.warn(f"{path}: {w.message}", w.category, stacklevel=3)
+    return chg, false_names
+
+
+@contextlib.contextmanager
+def _lenient_comment_copy(path):
+    """Yield a temporary uncompressed copy of ``path`` with its comment line made ASCII."""
+    from monty.io import zopen
+
+    with zopen(path, mode="rb") as src, tempfile.TemporaryDirectory() as tmpdir:
+        first = src.readline().decode("latin-1").encode("ascii", "replace")
+        copy = os.path.join(tmpdir, "CHGCAR")
+        with open(copy, "wb") as dst:
+            dst.write(first)
+            shutil.copyfileobj(src, dst)
+        yield copy
+
+
+def _diagnose_chgcar(path):
+    """Return a plain reason why pymatgen could not parse ``path``, or None.
+
+    pymatgen's own messages name neither the file nor the line ("list index out
+    of range", "Expected 21952 values, got 0"); these checks look at the header
+    and the grid for the usual culprits. Written by hand: no library reads a
+    broken CHGCAR and says why.
+    """
+    from monty.io import zopen
+
+    try:
+        with zopen(path, mode="rb") as fh:
+            head = []
+            for raw in fh:
+                line = raw.decode("latin-1")
+                if not line.strip() and len(head) > 7:
+                    break
+                head.append(line)
+            if b"***" in fh.read(1 << 26):  # the grid, up to 64 MiB
+                return (
+                    "the grid holds Fortran overflow markers '****' (a value too wide for "
+                    "its field); the file cannot be read"
+                )
+    except (OSError, EOFError, ValueError) as exc:  # a damaged compressed stream
+        return f"the file cannot be decompressed ({type(exc).__name__}: {exc})"
+    if any("***" in line for line in head):
+        return "the header holds Fortran overflow markers '****'"
+    if len(head) < 8:
+        return f"the header has {len(head)} lines; a VASP header has at least 8"
+    counts_line = 6 if any(c.isalpha() for c in head[5]) else 5
+    try:
+        counts = [int(t) for t in head[counts_line].split()]
+    except ValueError:
+        return f"line {counts_line + 1} should hold the atom counts, got {head[counts_line]!r:.80}"
+    first_coord = counts_line + 2
+    if first_coord - 1 < len(head) and head[first_coord - 1].strip()[:1] in ("s", "S"):
+        first_coord += 1  # selective dynamics
+    n_coords = len(head) - first_coord
+    if sum(counts) > n_coords:
+        return (
+            f"the atom counts {counts} add up to {sum(counts)} atoms but the header has "
+            f"{max(n_coords, 0)} coordinate lines"
+        )
+    return None
+
+
+def _with_species(structure, false_names, species, path):
+    """Return ``structure`` with the user's element names, or refuse a header without any."""
+    if species is None:
+        if false_names:
+            raise DensityFileError(
+                "the header has no element line (VASP 4 format), so the elements are "
+                "unknown; pass species=[...] with one element per atom type, in the order "
+                "of the atom-count line",
+                path,
+            )
+        return structure
+    from pymatgen.core import Element
+
+    species = [str(e) for e in species]
+    bad = [e for e in species if not Element.is_valid_symbol(e)]
+    if bad:
+        raise ValueError(f"species holds unknown elements {bad}")
+    # pymatgen numbers the types of a header without names H, He, Li, ... (Z = 1, 2, 3 ...)
+    types = list(dict.fromkeys(site.specie.symbol for site in structure))
+    if not false_names:
+        if types != species[: len(types)] or len(species) != len(types):
+            raise ValueError(f"species={species} disagrees with the file's element line {types}")
+        return structure
+    type_index = [site.specie.Z - 1 for site in structure]
+    if len(species) != max(type_index) + 1:
+        raise ValueError(
+            f"species={species} names {len(species)} atom types but the atom-count line has "
+            f"{max(type_index) + 1}"
+        )
+    return Structure(
+        structure.lattice, [species[i] for i in type_index], structure.frac_coords
+    )
 
 
 def _check_first_block_complete(path, dim, n_atoms):
@@ -79,7 +253,7 @@ def _check_first_block_complete(path, dim, n_atoms):
     n_declared = int(np.prod(dim))
     grid_tokens = [str(int(n)) for n in dim]
     count = 0
-    with zopen(path, mode="rt") as fh:
+    with zopen(path, mode="rt", encoding="latin-1") as fh:  # a Latin-1 comment is fine
         previous_blank = False
         for line in fh:  # the header ends with a blank line, then the grid line
             tokens = line.split()
@@ -116,6 +290,7 @@ def from_volumetric_data(data, source=None) -> ChargeDensity:
     ChargeDensity
     """
     structure = data.structure
+    _check_lattice(structure, f" (source: {source})" if source else "")
     if "total" not in data.data:
         raise ValueError(f"volumetric data has no 'total' block (keys: {sorted(data.data)})")
     volume = structure.volume
@@ -139,7 +314,8 @@ def read_gpaw_npz(path) -> ChargeDensity:
 
     The file holds ``density`` (e/A^3 on the grid over the cell), ``lattice``
     (cell vectors as rows, Angstrom), ``frac_coords``, ``species`` and optionally
-    ``spin_density``, ``n_valence``, ``energy``, ``magmom``, ``material_id``.
+    ``spin_density``; every other array (``n_valence``, ``energy``, ``magmom``,
+    ``material_id``, ...) goes to ``metadata``, 0-d arrays as Python scalars.
 
     Parameters
     ----------
@@ -148,34 +324,61 @@ def read_gpaw_npz(path) -> ChargeDensity:
     Returns
     -------
     ChargeDensity
+
+    Raises
+    ------
+    FileNotFoundError, IsADirectoryError, PermissionError
+        If ``path`` is not a readable file.
+    DensityFileError
+        A ``ValueError``: the file is not an ``.npz`` archive, is damaged, or
+        lacks or holds malformed arrays; the message names the file.
     """
-    path = os.fspath(path)
-    if not os.path.isfile(path):
-        raise FileNotFoundError(f"No such density file: {path!r}")
+    path = _check_path(path, "density")
+    with open(path, "rb") as fh:
+        magic = fh.read(4)
+    if magic not in _ZIP_MAGIC:
+        hint = " (it looks like gzip data)" if magic[:2] == b"\x1f\x8b" else ""
+        raise DensityFileError(
+            f"not an .npz (zip) archive{hint}; a VASP CHGCAR is read by read_chgcar "
+            "whatever its name",
+            path,
+        )
     try:
         with np.load(path, allow_pickle=False) as f:
             arrays = {k: f[k] for k in f.files}
-    except Exception as exc:
-        raise ValueError(f"Could not read density file {path!r}: {exc}") from exc
+    except Exception as exc:  # zipfile, zlib and numpy raise many types on damaged files
+        raise DensityFileError(
+            f"could not read the density file: {type(exc).__name__}: {exc}", path
+        ) from exc
     missing = [k for k in _NPZ_REQUIRED if k not in arrays]
     if missing:
-        raise ValueError(f"Density file {path!r} lacks the arrays {missing}")
-    return _density_from_arrays(arrays, source=path)
+        raise DensityFileError(f"the density file lacks the arrays {missing}", path)
+    try:
+        return _density_from_arrays(arrays, source=path)
+    except ValueError as exc:
+        raise DensityFileError(str(exc), path) from exc
 
 
 def _density_from_arrays(arrays, source=None) -> ChargeDensity:
+    species = arrays["species"]
+    if species.dtype.kind not in "US" or species.ndim != 1:
+        raise ValueError(
+            f"'species' must be a 1D array of element symbols, got dtype {species.dtype} "
+            f"and shape {species.shape}"
+        )
+    for name in ("lattice", "frac_coords"):
+        if arrays[name].dtype.kind not in "iuf":
+            raise ValueError(f"{name!r} must hold real numbers, got dtype {arrays[name].dtype}")
     try:
         structure = Structure(
             Lattice(np.asarray(arrays["lattice"], dtype=np.float64)),
-            [str(s) for s in arrays["species"]],
+            [str(s) for s in species],
             np.asarray(arrays["frac_coords"], dtype=np.float64),
         )
-    except Exception as exc:
+    except Exception as exc:  # pymatgen raises ValueError, KeyError, IndexError ...
         raise ValueError(f"Invalid structure in density {source!r}: {exc}") from exc
     metadata = {
-        k: arrays[k].item() if np.ndim(arrays[k]) == 0 else arrays[k]
-        for k in ("n_valence", "energy", "magmom", "material_id")
-        if k in arrays
+        k: v.item() if np.ndim(v) == 0 else v for k, v in arrays.items() if k not in _NPZ_RESERVED
     }
     return ChargeDensity(
         structure=structure,
@@ -186,11 +389,44 @@ def _density_from_arrays(arrays, source=None) -> ChargeDensity:
     )
 
 
+_METADATA_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
+
+
+def _metadata_arrays(metadata, path):
+    """Return ``metadata`` as arrays that :func:`read_gpaw_npz` reads back, or refuse it.
+
+    Keys must be plain names other than the format's own arrays; values must be
+    numbers, booleans, strings or arrays of them (``np.load(allow_pickle=False)``
+    refuses object arrays, so ``None``, dicts and mixed lists cannot be stored).
+    """
+    arrays = {}
+    for key, value in metadata.items():
+        if not isinstance(key, str) or not _METADATA_KEY.fullmatch(key):
+            raise ValueError(
+                f"cannot write {os.fspath(path)!r}: metadata key {key!r} is not a plain name "
+                "(letters, digits, '_', '.', '-')"
+            )
+        if key in _NPZ_RESERVED:
+            raise ValueError(
+                f"cannot write {os.fspath(path)!r}: metadata key {key!r} is reserved by the "
+                f"format ({', '.join(_NPZ_RESERVED)})"
+            )
+        array = None if value is None or isinstance(value, dict) else np.asarray(value)
+        if array is None or array.dtype.kind not in "biufUS":
+            raise ValueError(
+                f"cannot write {os.fspath(path)!r}: metadata {key!r} = {value!r:.60} "
+                f"({type(value).__name__}) is not a number, bool, string or array of them"
+            )
+        arrays[key] = array
+    return arrays
+
+
 def write_gpaw_npz(density: ChargeDensity, path, dtype=np.float32) -> Path:
     """Write a :class:`ChargeDensity` in the ``.npz`` format of :func:`read_gpaw_npz`.
 
     The file is written to a temporary name and renamed, so that an interrupted
-    write never leaves a file that looks finished.
+    write never leaves a file that looks finished. The metadata are checked
+    first, so that nothing is written that :func:`read_gpaw_npz` would refuse.
 
     Parameters
     ----------
@@ -204,25 +440,32 @@ def write_gpaw_npz(density: ChargeDensity, path, dtype=np.float32) -> Path:
     -------
     pathlib.Path
         The written file.
+
+    Raises
+    ------
+    ValueError
+        If a metadata key is reserved by the format (``density``, ``lattice``,
+        ``frac_coords``, ``species``, ``spin_density``) or not a plain name, or a
+        value is not a number, bool, string or array of them (``None``, dicts).
     """
+    from ..utils._atomic import atomic_write
+
     path = Path(path)
     if path.suffix != ".npz":
         path = path.with_name(path.name + ".npz")
+    metadata = _metadata_arrays(density.metadata, path)
     s = density.structure
     arrays = {
         "density": np.asarray(density.total, dtype=dtype),
         "lattice": np.asarray(s.lattice.matrix, dtype=np.float64),
         "frac_coords": np.asarray(s.frac_coords, dtype=np.float64),
         "species": np.array([site.specie.symbol for site in s]),
+        **metadata,
     }
     if density.spin is not None:
         arrays["spin_density"] = np.asarray(density.spin, dtype=dtype)
-    for key, value in density.metadata.items():
-        arrays[key] = np.asarray(value)
-    tmp = path.with_name(path.name + ".part")
-    with open(tmp, "wb") as fh:
+    with atomic_write(path, "wb") as fh:
         np.savez_compressed(fh, **arrays)
-    os.replace(tmp, path)
     return path
 
 
@@ -259,10 +502,11 @@ def load_density(obj, index=None) -> ChargeDensity:
             if path.endswith(".npz"):
                 return read_gpaw_npz(path)
             return read_chgcar(path)
-        except FileNotFoundError as exc:
-            raise FileNotFoundError(f"{where}{exc}") from exc
-        except ValueError as exc:
-            raise ValueError(f"{where}{exc}") from exc
+        except (OSError, ValueError) as exc:
+            if not where:
+                raise
+            kind = type(exc) if isinstance(exc, OSError) else ValueError
+            raise kind(f"{where}{exc}") from exc
     raise TypeError(
         f"{where}expected a ChargeDensity, a pymatgen VolumetricData or a file path, "
         f"got {type(obj).__name__}"

@@ -12,7 +12,10 @@ input rank, like skorch's ``regressor.py`` over ``net.py``.
 from __future__ import annotations
 
 import contextlib
+import math
 import numbers
+import os
+from collections.abc import Iterator
 
 import numpy as np
 import torch
@@ -20,10 +23,31 @@ from sklearn.exceptions import NotFittedError
 from sklearn.utils import check_random_state
 from sklearn.utils.validation import validate_data
 from skorch import NeuralNetRegressor
+from skorch.callbacks import Callback
 from skorch.dataset import unpack_data
 from skorch.utils import to_device
 
 __all__ = ["SkecdNetRegressor"]
+
+
+class _StopOnDivergence(Callback):
+    """Raise as soon as an epoch's loss is NaN or infinite.
+
+    A diverged fit (a learning rate too large, say) would otherwise go on and
+    return a model that predicts NaN. Runs after skorch's loss scoring, at the
+    end of every epoch.
+    """
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        for key in ("train_loss", "valid_loss"):
+            loss = row.get(key)
+            if loss is not None and not math.isfinite(loss):
+                raise FloatingPointError(
+                    f"{type(net).__name__}: training diverged at epoch {row['epoch']}: "
+                    f"{key} is {loss} (lr={net.lr}); lower lr, or check X and y for "
+                    "extreme values"
+                )
 
 
 class SkecdNetRegressor(NeuralNetRegressor):
@@ -148,6 +172,60 @@ class SkecdNetRegressor(NeuralNetRegressor):
         self.random_state = random_state
 
     # ------------------------------------------------------------------ checks
+    def get_default_callbacks(self):
+        """skorch's default callbacks, then a check that stops a diverged fit."""
+        return [*super().get_default_callbacks(), ("stop_on_divergence", _StopOnDivergence())]
+
+    def _check_training_params(self):
+        """Refuse ``max_epochs`` and ``device`` values skorch would misuse or fail on late."""
+        epochs = self.max_epochs
+        if isinstance(epochs, bool) or not isinstance(epochs, numbers.Integral) or epochs < 1:
+            raise ValueError(
+                f"max_epochs must be an int >= 1, got {epochs!r} ({type(epochs).__name__})"
+            )
+        self._check_cuda_available()
+
+    def _check_cuda_available(self):
+        device = str(self.device)
+        if device.startswith("cuda") and not torch.cuda.is_available():
+            raise RuntimeError(
+                f"device={self.device!r} but CUDA is not available to torch "
+                f"{torch.__version__}; use device='cpu'"
+            )
+
+    def _check_X_container(self, X):
+        """Refuse what a network cannot take before numpy tries: generators and raw samples."""
+        if isinstance(X, Iterator):
+            raise TypeError(
+                f"X: {type(self).__name__} got a {type(X).__name__}, which would be used up "
+                "by the first pass; pass an array (or a list), e.g. np.asarray(list(X))"
+            )
+        if type(self)._check_X is not SkecdNetRegressor._check_X:
+            return  # a subclass with its own input type (graphs) says what it takes
+        if isinstance(X, (list, tuple)) or (isinstance(X, np.ndarray) and X.dtype == object):
+            first = next(iter(X), None) if len(X) else None
+            if _is_raw_sample(first):
+                if self._x_ndim == 5:
+                    hint = "a ChargeDensityVoxelizer"
+                else:
+                    hint = "a featuriser (MagpieFeaturizer for formulas)"
+                raise TypeError(
+                    f"X: {type(self).__name__} takes numeric arrays of rank {self._x_ndim}, got "
+                    f"a sequence of {type(first).__name__}; put {hint} in front, e.g. "
+                    f"sklearn.pipeline.make_pipeline(<featuriser>, {type(self).__name__}())"
+                )
+
+    def _check_loaded_input_size(self, X):
+        """After ``load_params`` without ``fit``: X must fit the module's declared input size."""
+        expected = self.get_params_for("module").get(self._input_size_param)
+        got = self._input_size_from_shape(tuple(X.shape[1:]) if hasattr(X, "shape") else None)
+        if expected is not None and int(got) != int(expected):
+            raise ValueError(
+                f"X: samples give {self._input_size_param}={got} but the loaded "
+                f"{type(self).__name__} was built with module__{self._input_size_param}="
+                f"{expected}"
+            )
+
     def _input_size_from_shape(self, shape):
         """Return the module's input-size argument from one sample's shape."""
         return shape[0]
@@ -232,6 +310,7 @@ class SkecdNetRegressor(NeuralNetRegressor):
         ``load_params``) they must be given as ``module__n_outputs`` and
         ``module__<input size>``.
         """
+        self._check_cuda_available()
         kwargs = self.get_params_for("module")
         if hasattr(self, "input_shape_"):
             kwargs[self._input_size_param] = self._input_size_from_shape(self.input_shape_)
@@ -313,6 +392,8 @@ class SkecdNetRegressor(NeuralNetRegressor):
             The fitted regressor.
         """
         routing = fit_params.pop("_routing_method", "partial_fit")
+        self._check_training_params()
+        self._check_X_container(X)
         first = not (self.initialized_ and hasattr(self, "input_shape_"))
         if y is None:  # before the checks of X, so the message is about y
             self._check_y(X, y, reset=first)
@@ -341,10 +422,13 @@ class SkecdNetRegressor(NeuralNetRegressor):
 
     def _check_X_predict(self, X):
         self._check_fitted()
+        self._check_cuda_available()
+        self._check_X_container(X)
         if hasattr(self, "input_shape_"):
             return self._check_X(X, reset=False)
         # initialised with module__ sizes and loaded with load_params, never fitted
         X = self._check_X(X, reset=True)
+        self._check_loaded_input_size(X)
         return X
 
     def predict(self, X):
@@ -404,3 +488,15 @@ class SkecdNetRegressor(NeuralNetRegressor):
         tags.input_tags.allow_nan = False
         tags.non_deterministic = self.random_state is None
         return tags
+
+
+def _is_raw_sample(obj):
+    """True for what a featuriser takes: densities, paths, formulas, structures."""
+    if isinstance(obj, (str, os.PathLike)):
+        return True
+    from pymatgen.core import Composition, Structure
+    from pymatgen.io.common import VolumetricData
+
+    from ..io import ChargeDensity
+
+    return isinstance(obj, (ChargeDensity, VolumetricData, Structure, Composition))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from collections.abc import Mapping
 
@@ -354,11 +355,21 @@ def _composition_from_str_or_path(obj, where):
     if not isinstance(obj, str):  # a Path object that does not exist
         raise FileNotFoundError(f"{where}: no such file {text!r}")
     try:
-        return Composition(text)
+        comp = Composition(text)
     except Exception as exc:
         raise ValueError(
             f"{where}: {text!r} is neither an existing file nor a valid chemical formula ({exc})"
         ) from exc
+    # pymatgen drops elements of amount zero ("NaCl0" is Na); refuse rather than
+    # featurise another chemistry than the one written.
+    present = {getattr(el, "symbol", str(el)) for el in comp}
+    dropped = sorted(set(re.findall(r"[A-Z][a-z]*", text)) - present)
+    if dropped:
+        raise ValueError(
+            f"{where}: formula {text!r} gives zero atoms of {dropped}; write each element "
+            "with a positive amount"
+        )
+    return comp
 
 
 def _composition_from_file(path, where):
@@ -378,10 +389,14 @@ def _composition_from_file(path, where):
     header = _read_vasp_header(path)
     if header is not None:
         from pymatgen.io.vasp import Poscar
+        from pymatgen.io.vasp.inputs import BadPoscarWarning
 
         try:
-            return Poscar.from_str(header).structure.composition
-        except Exception:  # e.g. a VASP 4 header without element symbols: read it all
+            with warnings.catch_warnings():
+                # a VASP 4 header has no element names: pymatgen would call them H, He, ...
+                warnings.simplefilter("error", BadPoscarWarning)
+                return Poscar.from_str(header).structure.composition
+        except Exception:  # e.g. a VASP 4 header: read_chgcar says what is wrong
             pass
     from skecd.io import read_chgcar
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 
 import numpy as np
 from joblib import Parallel, delayed
@@ -36,6 +37,11 @@ def check_samples(X, noun="densities or file paths"):
     if isinstance(X, (str, os.PathLike, ChargeDensity, Structure, dict)) or _is_volumetric(X):
         raise TypeError(
             f"X must be a list of samples, got a single {type(X).__name__}; wrap it in a list"
+        )
+    if isinstance(X, Iterator):
+        raise TypeError(
+            f"X is a {type(X).__name__}, which the first pass (fit) would use up: pass a "
+            f"list of {noun}, e.g. list(X)"
         )
     if isinstance(X, np.ndarray) and X.ndim != 1:
         raise ValueError(f"X must be a 1D sequence of {noun}, got an array of shape {X.shape}")

@@ -261,3 +261,21 @@ def test_bad_file_names_sample_and_file(tmp_path):
 def test_bad_parameters_raise_in_fit():
     with pytest.raises(TypeError, match="pad_to_square"):
         MagpieFeaturizer(pad_to_square="yes").fit(["NaCl"])
+
+
+@pytest.mark.parametrize("formula, dropped", [("NaCl0", "Cl"), ("Na(Cl2)0", "Cl"), ("Na0Cl", "Na")])
+def test_formula_with_zero_amount_is_refused(formula, dropped):
+    """pymatgen drops zero amounts: "NaCl0" used to get the features of Na."""
+    with pytest.raises(ValueError, match=rf"sample 1: formula .* zero atoms of \['{dropped}'\]"):
+        MagpieFeaturizer().fit_transform(["NaCl", formula])
+
+
+def test_vasp4_chgcar_is_not_featurised_as_hydrogen(chgcar_dir, tmp_path):
+    import gzip
+
+    with gzip.open(chgcar_dir / "Si_fcc.CHGCAR.gz", "rt") as fh:
+        lines = fh.read().splitlines(keepends=True)
+    path = tmp_path / "CHGCAR"
+    path.write_text("".join(lines[:5] + lines[6:]))  # no element line
+    with pytest.raises(ValueError, match=r"sample 0: .*CHGCAR.*no element line"):
+        MagpieFeaturizer().fit_transform([path])
