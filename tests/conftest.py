@@ -22,6 +22,21 @@ SMALL_GPAW = {
 }
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _one_torch_thread():
+    """One torch thread: the tests are small, and on a loaded 2-core machine two threads
+    that wait for each other run many times slower than one."""
+    try:
+        import torch
+    except ImportError:  # pragma: no cover
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 @pytest.fixture(autouse=True)
 def _seed_everything():
     """Make every test deterministic."""

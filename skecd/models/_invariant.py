@@ -202,7 +202,7 @@ class InvariantECDRegressor(SkecdNetRegressor):
     >>> from skecd.preprocessing import LocalDensityFeaturizer
     >>> data = load_fcc_elastic()
     >>> model = make_pipeline(
-    ...     LocalDensityFeaturizer(points_per_edge=8),
+    ...     LocalDensityFeaturizer(n_points=512),
     ...     InvariantECDRegressor(max_epochs=2, early_stopping=False, random_state=0),
     ... ).fit(data.data[:16], data.target[:16])
     >>> mean, std = model[-1].predict(model[0].transform(data.data[:2]), return_std=True)
@@ -452,13 +452,13 @@ class InvariantFusionRegressor(InvariantECDRegressor):
         super().__init__(module, **kwargs)
 
 
-def make_invariant_fusion(points_per_edge=16, sigmas=(0.25, 0.5, 1.0, 2.0), n_jobs=None,
+def make_invariant_fusion(n_points=4096, sigmas=(0.25, 0.5, 1.0, 2.0), n_jobs=None,
                           **regressor_params):
     """The fusion pipeline: density descriptors at points, density descriptors, Magpie.
 
     Parameters
     ----------
-    points_per_edge : int, default=16
+    n_points : int, default=4096
         Of :class:`~skecd.preprocessing.LocalDensityFeaturizer`.
     sigmas : tuple of float, default=(0.25, 0.5, 1.0, 2.0)
         Of :class:`~skecd.preprocessing.LocalDensityFeaturizer`.
@@ -476,7 +476,7 @@ def make_invariant_fusion(points_per_edge=16, sigmas=(0.25, 0.5, 1.0, 2.0), n_jo
 
     from ..preprocessing import ChargeDensityDescriptor, LocalDensityFeaturizer, MagpieFeaturizer
 
-    local = LocalDensityFeaturizer(sigmas=sigmas, points_per_edge=points_per_edge,
+    local = LocalDensityFeaturizer(sigmas=sigmas, n_points=n_points,
                                    flatten=True, n_jobs=n_jobs)
     features = FeatureUnion([
         ("local", local),
@@ -484,6 +484,6 @@ def make_invariant_fusion(points_per_edge=16, sigmas=(0.25, 0.5, 1.0, 2.0), n_jo
         ("magpie", MagpieFeaturizer(n_jobs=n_jobs)),
     ])
     regressor_params.setdefault("module__point_channels", 6 * len(sigmas))
-    regressor_params.setdefault("module__n_points", points_per_edge**3)
+    regressor_params.setdefault("module__n_points", n_points)
     return Pipeline([("features", features),
                      ("regressor", InvariantFusionRegressor(**regressor_params))])

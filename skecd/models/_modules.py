@@ -58,7 +58,10 @@ class PatchConv3d(nn.Conv3d):
             .reshape(n * o1 * o2 * o3, c * k1 * k2 * k3)
         )
         weight = self.weight.reshape(self.out_channels, -1)
-        out = torch.addmm(self.bias, rows, weight.t()) if self.bias is not None else rows @ weight.t()
+        if self.bias is None:
+            out = rows @ weight.t()
+        else:
+            out = torch.addmm(self.bias, rows, weight.t())
         return out.reshape(n, o1, o2, o3, self.out_channels).permute(0, 4, 1, 2, 3)
 
 

@@ -1,11 +1,10 @@
-"""Rotation-invariant local descriptors of a density at sample points (input of the invariant network)."""
+"""Rotation-invariant local descriptors of a density (the input of the invariant network)."""
 
 from __future__ import annotations
 
 import numbers
 
 import numpy as np
-from scipy.ndimage import map_coordinates
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from ..io import load_density
@@ -38,13 +37,17 @@ class LocalDensityFeaturizer(TransformerMixin, BaseEstimator):
 
     The reduced quantities go through ``asinh`` to tame their range. Derivatives
     are exact for the periodic density: taken in Fourier space (numpy's FFT of the
-    file's own grid) with the reciprocal lattice, in Cartesian coordinates, so the grid's shape and the cell's skew do not
-    matter. The points are ``points_per_edge**3`` uniform fractional positions
-    of the file's cell, so every point stands for the same volume; the
-    *distribution* of the descriptors over the points is what a network with
-    global pooling (:class:`skecd.models.InvariantECDRegressor`) sees, and it is
-    the same for a primitive cell, a conventional cell or a supercell of the same
-    crystal, whatever its orientation and origin (up to the sampling of the points).
+    file's own grid) with the reciprocal lattice, in Cartesian coordinates, so the
+    cell's shape and skew do not matter.
+
+    What a network with global pooling (:class:`skecd.models.InvariantECDRegressor`)
+    sees is the *distribution* of the descriptors over the cell. They are evaluated
+    on a grid of fixed spacing (``spacing``, by exact Fourier interpolation of the
+    file's grid), where every point stands for the same volume; the points are
+    sorted by their descriptors and ``n_points`` of them are taken at evenly spaced
+    ranks. The result depends only on the multiset of values, so it is the same
+    when the file is rotated or its origin moves, and nearly the same for a
+    supercell or a conventional cell (other points of the same function).
 
     The transformer is stateless: ``fit`` only validates the parameters.
 
@@ -53,8 +56,14 @@ class LocalDensityFeaturizer(TransformerMixin, BaseEstimator):
     sigmas : tuple of float, default=(0.25, 0.5, 1.0, 2.0)
         Gaussian smoothing lengths in Angstrom (physical scale: the same in every
         crystal).
-    points_per_edge : int, default=16
-        ``P = points_per_edge**3`` sample points per density.
+    n_points : int, default=4096
+        Points P per density, taken from the density's own grid at evenly spaced
+        quantiles of the descriptors (see Notes).
+    spacing : float, default=0.15
+        Grid spacing in Angstrom at which the descriptors are evaluated: the
+        file's density is Fourier-interpolated (exactly, as the band-limited
+        function it is) onto a grid of about this spacing along each cell vector,
+        so files on finer or coarser grids, or of other cells, are sampled alike.
     floor : float, default=1e-4
         Lower bound (e/A^3) applied to the smoothed density before logs and
         reduced quantities.
@@ -77,16 +86,17 @@ class LocalDensityFeaturizer(TransformerMixin, BaseEstimator):
     >>> from skecd.datasets import get_sample_chgcar_paths
     >>> from skecd.preprocessing import LocalDensityFeaturizer
     >>> si = get_sample_chgcar_paths()["Si_fcc"]
-    >>> X = LocalDensityFeaturizer(points_per_edge=8).fit_transform([si])
-    >>> X.shape, X.dtype  # (samples, 6 descriptors x 4 scales, 8**3 points)
+    >>> X = LocalDensityFeaturizer(n_points=512).fit_transform([si])
+    >>> X.shape, X.dtype  # (samples, 6 descriptors x 4 scales, points)
     ((1, 24, 512), dtype('float32'))
     """
 
-    def __init__(self, sigmas=(0.25, 0.5, 1.0, 2.0), points_per_edge=16, floor=1e-4,
+    def __init__(self, sigmas=(0.25, 0.5, 1.0, 2.0), n_points=4096, spacing=0.15, floor=1e-4,
                  flatten=False, n_jobs=None, verbose=False):
         self.sigmas = sigmas
+        self.spacing = spacing
         self.flatten = flatten
-        self.points_per_edge = points_per_edge
+        self.n_points = n_points
         self.floor = floor
         self.n_jobs = n_jobs
         self.verbose = verbose
@@ -116,18 +126,18 @@ class LocalDensityFeaturizer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        ndarray of shape (n_samples, 6 * len(sigmas), points_per_edge**3), float32
-            Flattened to (n_samples, 6 * len(sigmas) * points_per_edge**3) with
+        ndarray of shape (n_samples, 6 * len(sigmas), n_points), float32
+            Flattened to (n_samples, 6 * len(sigmas) * n_points) with
             ``flatten=True``.
         """
         sigmas = self._check_params()
         samples = check_samples(X)
-        p = int(self.points_per_edge)
-        out = np.empty((len(samples), len(_PER_SCALE) * len(sigmas), p**3), dtype=np.float32)
+        p = int(self.n_points)
+        out = np.empty((len(samples), len(_PER_SCALE) * len(sigmas), p), dtype=np.float32)
         rows = map_samples(
             _featurize_sample, samples, n_jobs=self.n_jobs, verbose=self.verbose,
             desc="Local descriptors", unit="density",
-            sigmas=sigmas, points_per_edge=p, floor=float(self.floor),
+            sigmas=sigmas, n_points=p, floor=float(self.floor), spacing=float(self.spacing),
         )
         for i, row in enumerate(rows):
             out[i] = row
@@ -147,7 +157,7 @@ class LocalDensityFeaturizer(TransformerMixin, BaseEstimator):
         sigmas = self._check_params()
         names = [f"{name}@{s:g}A" for s in sigmas for name in _PER_SCALE]
         if self.flatten:
-            names = [f"{name}[{i}]" for name in names for i in range(self.points_per_edge**3)]
+            names = [f"{name}[{i}]" for name in names for i in range(self.n_points)]
         return np.array(names, dtype=object)
 
     def _check_params(self):
@@ -160,9 +170,12 @@ class LocalDensityFeaturizer(TransformerMixin, BaseEstimator):
             ) from None
         if not sigmas or not all(np.isfinite(s) and s > 0 for s in sigmas):
             raise ValueError(f"{name}: sigmas must be positive lengths, got {self.sigmas!r}")
-        p = self.points_per_edge
-        if not isinstance(p, numbers.Integral) or isinstance(p, bool) or p < 2:
-            raise ValueError(f"{name}: points_per_edge must be an int >= 2, got {p!r}")
+        p = self.n_points
+        if not isinstance(p, numbers.Integral) or isinstance(p, bool) or p < 1:
+            raise ValueError(f"{name}: n_points must be an int >= 1, got {p!r}")
+        h = self.spacing
+        if not isinstance(h, numbers.Real) or isinstance(h, bool) or not (np.isfinite(h) and h > 0):
+            raise ValueError(f"{name}: spacing must be a positive length in Angstrom, got {h!r}")
         f = self.floor
         if not isinstance(f, numbers.Real) or isinstance(f, bool) or not (np.isfinite(f) and f > 0):
             raise ValueError(f"{name}: floor must be a positive density in e/A^3, got {f!r}")
@@ -175,7 +188,29 @@ class LocalDensityFeaturizer(TransformerMixin, BaseEstimator):
         return tags
 
 
-def local_descriptors(total, lattice, sigmas, points_per_edge, floor):
+def _resample_spectrum(spectrum, shape):
+    """Fourier coefficients of the same band-limited function on a grid of ``shape`` points.
+
+    Zero-padding (finer grid) or dropping the highest frequencies (coarser grid) of
+    the centred spectrum; scaled so that ``ifftn`` gives the same function values.
+    """
+    n = np.array(spectrum.shape)
+    m = np.array(shape)
+    centred = np.fft.fftshift(spectrum)
+    slices, pads = [], []
+    for k, j in zip(n, m):
+        if j >= k:
+            slices.append(slice(None))
+            pads.append(((j - k + 1) // 2, (j - k) // 2))
+        else:
+            start = k // 2 - j // 2
+            slices.append(slice(start, start + j))
+            pads.append((0, 0))
+    out = np.pad(centred[tuple(slices)], pads)
+    return np.fft.ifftshift(out) * (np.prod(m) / np.prod(n))
+
+
+def local_descriptors(total, lattice, sigmas, n_points, floor, spacing=0.15):
     """Descriptors of one periodic density grid (see :class:`LocalDensityFeaturizer`).
 
     Parameters
@@ -185,40 +220,40 @@ def local_descriptors(total, lattice, sigmas, points_per_edge, floor):
     lattice : ndarray of shape (3, 3)
         Cell vectors as rows, Angstrom.
     sigmas : sequence of float
-    points_per_edge : int
+    n_points : int
     floor : float
+    spacing : float, default=0.15
+        Grid spacing (Angstrom) at which the descriptors are evaluated.
 
     Returns
     -------
-    ndarray of shape (6 * len(sigmas), points_per_edge**3), float32
+    ndarray of shape (6 * len(sigmas), n_points), float32
     """
-    n = np.asarray(total.shape)
-    spectrum = np.fft.fftn(np.asarray(total, dtype=np.float64))
+    lattice = np.asarray(lattice, dtype=np.float64)
+    # The same physical point density in every file: a file on a coarse or a fine grid,
+    # or a conventional instead of a primitive cell, is evaluated at the same spacing.
+    n = np.maximum(np.ceil(np.linalg.norm(lattice, axis=1) / spacing).astype(int), 2)
+    spectrum = _resample_spectrum(np.fft.fftn(np.asarray(total, dtype=np.float64)), n)
     # Cartesian wave vectors of the grid's Fourier components: G = 2 pi m B with the
     # integer frequencies m and B the reciprocal basis (rows), so that derivatives
     # are i G (exact for the periodic, band-limited interpolant of the grid).
     freqs = np.meshgrid(*[np.fft.fftfreq(k, 1.0 / k) for k in n], indexing="ij")
-    recip = 2.0 * np.pi * np.linalg.inv(np.asarray(lattice, dtype=np.float64)).T
+    recip = 2.0 * np.pi * np.linalg.inv(lattice).T
     g = np.stack(freqs, axis=-1) @ recip
     g2 = np.einsum("...a,...a->...", g, g)
-    steps = np.arange(points_per_edge, dtype=np.float64) / points_per_edge
-    u = np.stack(np.meshgrid(steps, steps, steps, indexing="ij"), axis=-1).reshape(-1, 3)
-    coords = (u * n).T
 
-    def at_points(fourier):
-        # Trilinear periodic interpolation of the (smoothed, hence slowly varying) field.
-        field_ = np.fft.ifftn(fourier).real
-        return map_coordinates(field_, coords, order=1, mode="grid-wrap")
+    def field(fourier):
+        return np.fft.ifftn(fourier).real.ravel()
 
     rows = []
     for sigma in sigmas:
         smooth = spectrum * np.exp(-0.5 * sigma * sigma * g2)
-        dens = at_points(smooth)
-        grad = np.stack([at_points(1j * g[..., a] * smooth) for a in range(3)], axis=-1)
+        dens = field(smooth)
+        grad = np.stack([field(1j * g[..., a] * smooth) for a in range(3)], axis=-1)
         hess = np.empty((len(dens), 3, 3))
         for a in range(3):
             for b in range(a, 3):
-                hess[:, a, b] = hess[:, b, a] = at_points(-g[..., a] * g[..., b] * smooth)
+                hess[:, a, b] = hess[:, b, a] = field(-g[..., a] * g[..., b] * smooth)
         eig = np.linalg.eigvalsh(hess)  # ascending
         dens_f = np.maximum(dens, floor)
         red_s = np.linalg.norm(grad, axis=-1) / (_C_S * dens_f ** (4.0 / 3.0))
@@ -229,16 +264,32 @@ def local_descriptors(total, lattice, sigmas, points_per_edge, floor):
             *np.arcsinh(red_q).T,
             np.arcsinh(red_q.sum(axis=1)),
         ]
-    return np.stack(rows).astype(np.float32)
+    values = np.stack(rows)  # (F, number of grid points)
+    return values[:, _quantile_points(values, n_points)].astype(np.float32)
 
 
-def _featurize_sample(obj, index, *, sigmas, points_per_edge, floor):
+def _quantile_points(values, n_points):
+    """Indices of ``n_points`` grid points spread evenly over the sorted descriptors.
+
+    Every grid point stands for the same volume, so the descriptors' distribution over
+    the cell is that of the grid points. Sorting them (by all descriptors, the
+    smoothest density first) and taking evenly spaced ranks keeps that distribution
+    at a fixed size, and depends only on the multiset of points: a shifted origin
+    (a permutation of the grid) or a supercell (each point repeated) selects the same
+    values. Hand-written: no library function subsamples a multiset by its quantiles.
+    """
+    order = np.lexsort(values[::-1])  # last key is primary: values[0] sorts first
+    n_grid = values.shape[1]
+    ranks = np.floor((np.arange(n_points) + 0.5) * n_grid / n_points).astype(int)
+    return order[np.minimum(ranks, n_grid - 1)]
+
+
+def _featurize_sample(obj, index, *, sigmas, n_points, floor, spacing):
     density = load_density(obj, index=index)
     if not np.all(np.isfinite(density.total)):
         raise ValueError(
             f"sample {index}: total density holds non-finite values (NaN or inf)"
             f" (source: {density.source})"
         )
-    return local_descriptors(
-        density.total, density.structure.lattice.matrix, sigmas, points_per_edge, floor
-    )
+    return local_descriptors(density.total, density.structure.lattice.matrix, sigmas, n_points,
+                             floor, spacing)
