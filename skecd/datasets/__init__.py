@@ -10,13 +10,13 @@ the materials, for building more densities with :mod:`skecd.density`;
 licences).
 """
 
-from ._extended import CRYSTAL_SYSTEMS, crystal_system, get_data_home, load_elastic
 from ._base import (
     get_data_dir,
     get_sample_chgcar_paths,
     load_fcc_elastic,
     load_fcc_elastic_structures,
 )
+from ._extended import CRYSTAL_SYSTEMS, crystal_system, get_data_home, load_elastic
 
 __all__ = [
     "CRYSTAL_SYSTEMS",

@@ -73,7 +73,8 @@ def _run(args) -> int:
     counts = manifest["counts"]
     print(
         f"{counts['done']} done, {counts['failed']} failed, {counts['missing']} missing "
-        f"({counts['skipped']} skipped: already there or failed before); see {args.outdir}/MANIFEST.json"
+        f"({counts['skipped']} skipped: already there or failed before); "
+        f"see {args.outdir}/MANIFEST.json"
     )
     for entry in manifest["failed"]:
         print(f"failed: {entry['material_id']} ({entry['formula']}): {entry['error']}")

@@ -10,6 +10,7 @@ branch). ``CGCNNRegressor`` is the crystal-graph baseline of Xie & Grossman.
 
 from ._base import SkecdNetRegressor
 from ._cgcnn import CGCNNModule, CGCNNRegressor
+from ._fusion import FusionHead, FusionRegressor
 from ._invariant import (
     InvariantECDNet,
     InvariantECDRegressor,
@@ -17,7 +18,6 @@ from ._invariant import (
     InvariantFusionRegressor,
     make_invariant_fusion,
 )
-from ._fusion import FusionHead, FusionRegressor
 from ._modules import ECD3DCNN, MagpieCNN, PatchConv3d, SEProjectedCNN
 from ._regressors import ECD3DCNNRegressor, MagpieCNNRegressor, SEProjectedCNNRegressor
 
