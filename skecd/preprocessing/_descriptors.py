@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-import numbers
+from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._param_validation import Interval, InvalidParameterError
 
 from ..io import load_density
-from ._samples import check_samples, map_samples
+from ._base import BaseSampleFeaturizer
 
 __all__ = ["ChargeDensityDescriptor"]
 
 _BOHR = 0.529177210903  # Angstrom (CODATA 2018)
 
 
-class ChargeDensityDescriptor(TransformerMixin, BaseEstimator):
+class ChargeDensityDescriptor(BaseSampleFeaturizer):
     """Describe each charge density by a small table of cell-independent numbers.
 
     Each sample (a file path, a :class:`~skecd.io.ChargeDensity` or a pymatgen
@@ -123,6 +123,21 @@ class ChargeDensityDescriptor(TransformerMixin, BaseEstimator):
     'volume_per_atom'
     """
 
+    _parameter_constraints = {
+        **BaseSampleFeaturizer._parameter_constraints,
+        "log10_range": ["array-like"],
+        "n_bins": [Interval(Integral, 1, None, closed="left")],
+        "percentiles": ["array-like"],
+        "threshold": [Interval(Real, 0, None, closed="neither")],
+    }
+    _parameter_messages = {
+        "log10_range": "must be two numbers (low, high)",
+        "n_bins": "must be an int >= 1",
+        "percentiles": "must be a sequence of numbers from 0 to 100",
+        "threshold": "must be a positive density in e/A^3",
+    }
+    _progress = ("Describing", "density")
+
     def __init__(
         self,
         log10_range=(-4.0, 2.0),
@@ -139,54 +154,31 @@ class ChargeDensityDescriptor(TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.verbose = verbose
 
-    def fit(self, X=None, y=None):
-        """Validate the parameters and the form of ``X`` (nothing is learnt).
-
-        Parameters
-        ----------
-        X : list or 1D array of samples, default=None
-            If given, checked to be a non-empty sequence of samples (files are
-            not read here).
-        y : ignored
-
-        Returns
-        -------
-        self : ChargeDensityDescriptor
-        """
+    def _fit(self, samples):
         self.feature_names_out_ = self._feature_names()
-        if X is not None:
-            check_samples(X)
-        return self
 
-    def transform(self, X):
-        """Describe every sample.
+    def featurize_sample(self, sample, index):
+        """Describe one sample.
 
         Parameters
         ----------
-        X : list or 1D array of str, path-like, ChargeDensity or VolumetricData
-            The densities: paths to VASP volumetric files (plain or compressed)
-            or skecd ``.npz`` files, or objects.
+        sample : str, path-like, ChargeDensity or VolumetricData
+            The density.
+        index : int
+            Its position in ``X``, for error messages.
 
         Returns
         -------
-        ndarray of shape (n_samples, n_features_out), float64
-            One row of descriptors per sample, columns as in
-            :meth:`get_feature_names_out`.
+        ndarray of shape (n_features_out,), float64
+            The descriptors, in the order of :meth:`get_feature_names_out`.
         """
-        self._check_params()
-        samples = check_samples(X)
-        params = {
-            "edges": np.linspace(*map(float, self.log10_range), int(self.n_bins) + 1),
-            "percentiles": np.asarray(self.percentiles, dtype=np.float64),
-            "threshold": float(self.threshold),
-        }
-        rows = list(
-            map_samples(
-                _describe_sample, samples, n_jobs=self.n_jobs, verbose=self.verbose,
-                desc="Describing", unit="density", **params,
-            )
+        return _describe_sample(
+            sample,
+            index,
+            edges=np.linspace(*map(float, self.log10_range), int(self.n_bins) + 1),
+            percentiles=np.asarray(self.percentiles, dtype=np.float64),
+            threshold=float(self.threshold),
         )
-        return np.vstack(rows)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output columns.
@@ -204,7 +196,7 @@ class ChargeDensityDescriptor(TransformerMixin, BaseEstimator):
 
     def _feature_names(self):
         """Validate the parameters and return the output column names."""
-        self._check_params()
+        self._validate_params()
         edges = np.linspace(*map(float, self.log10_range), int(self.n_bins) + 1)
         hist = [f"vol_frac_log10rho_{lo:+.2f}_{hi:+.2f}" for lo, hi in zip(edges[:-1], edges[1:])]
         pct = [f"density_p{q:g}" for q in np.asarray(self.percentiles, dtype=np.float64)]
@@ -229,34 +221,22 @@ class ChargeDensityDescriptor(TransformerMixin, BaseEstimator):
         try:
             lo, hi = (float(v) for v in rng)
         except (TypeError, ValueError):
-            raise ValueError(
+            raise InvalidParameterError(
                 f"{name}: log10_range must be two numbers (low, high), got {rng!r}"
             ) from None
         if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-            raise ValueError(f"{name}: log10_range must be finite with low < high, got {rng!r}")
-        n = self.n_bins
-        if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 1:
-            raise ValueError(f"{name}: n_bins must be an int >= 1, got {n!r}")
+            raise InvalidParameterError(
+                f"{name}: log10_range must be finite with low < high, got {rng!r}"
+            )
         try:
             q = np.asarray(self.percentiles, dtype=np.float64)
         except (TypeError, ValueError):
             q = None
         if q is None or q.ndim != 1 or not np.all((q >= 0) & (q <= 100)):
-            raise ValueError(
+            raise InvalidParameterError(
                 f"{name}: percentiles must be a sequence of numbers from 0 to 100, "
                 f"got {self.percentiles!r}"
             )
-        t = self.threshold
-        if not isinstance(t, numbers.Real) or isinstance(t, bool) or not np.isfinite(t) or t <= 0:
-            raise ValueError(f"{name}: threshold must be a positive density in e/A^3, got {t!r}")
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False  # stateless: fit only validates the parameters
-        tags.input_tags.one_d_array = True  # a 1D array of paths is fine
-        tags.input_tags.string = True  # samples may be file paths
-        tags.transformer_tags.preserves_dtype = []  # output is always float64
-        return tags
 
 
 def _describe_sample(obj, index, *, edges, percentiles, threshold):

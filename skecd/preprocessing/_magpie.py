@@ -8,11 +8,9 @@ from collections.abc import Mapping
 
 import numpy as np
 import scipy.sparse as sp
-from joblib import Parallel, delayed, effective_n_jobs
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils import gen_even_slices
 from sklearn.utils.validation import check_array, check_is_fitted
-from tqdm.auto import tqdm
+
+from ._base import BaseSampleFeaturizer
 
 __all__ = ["MagpieFeaturizer"]
 
@@ -21,7 +19,7 @@ _N_MAGPIE = 132
 _SQUARE_SIDE = 12
 
 
-class MagpieFeaturizer(TransformerMixin, BaseEstimator):
+class MagpieFeaturizer(BaseSampleFeaturizer):
     """Compute the 132 Magpie composition features of each sample.
 
     The features are those of matminer's
@@ -91,79 +89,53 @@ class MagpieFeaturizer(TransformerMixin, BaseEstimator):
     (1, 12, 12)
     """
 
+    _parameter_constraints = {
+        **BaseSampleFeaturizer._parameter_constraints,
+        "pad_to_square": ["boolean"],
+        "impute_nan": ["boolean"],
+    }
+    _parameter_messages = {
+        "pad_to_square": "must be a bool",
+        "impute_nan": "must be a bool",
+        "verbose": "must be a bool",
+    }
+    _sample_kind = "composition"
+    _progress = ("Magpie features", "sample")
+    _stateless = False
+
     def __init__(self, pad_to_square=False, impute_nan=False, n_jobs=None, verbose=False):
         self.pad_to_square = pad_to_square
         self.impute_nan = impute_nan
         self.n_jobs = n_jobs
         self.verbose = verbose
 
-    def fit(self, X, y=None):
-        """Build the matminer featuriser and check the shape of ``X``.
+    def _check_samples(self, X, reset):
+        return _samples_of(X, self, reset=reset)
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples,) or (n_samples, 1)
-            Formulas, compositions, structures, densities or file paths.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : MagpieFeaturizer
-            The fitted featuriser.
-        """
+    def _fit(self, samples):
         from matminer.featurizers.composition import ElementProperty
 
-        for name in ("pad_to_square", "impute_nan", "verbose"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise TypeError(f"{name} must be a bool, got {getattr(self, name)!r}")
-        _samples_of(X, self, reset=True)
         self.featurizer_ = ElementProperty.from_preset("magpie", impute_nan=bool(self.impute_nan))
-        return self
 
-    def transform(self, X):
-        """Compute the Magpie features of every sample.
+    def featurize_sample(self, sample, index):
+        """Compute the Magpie features of one sample.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples,) or (n_samples, 1)
-            Formulas, compositions, structures, densities or file paths.
+        sample : str, path-like, Composition, Structure, ChargeDensity or VolumetricData
+            The sample.
+        index : int
+            Its position in ``X``, for error messages.
 
         Returns
         -------
-        ndarray of shape (n_samples, 132) or (n_samples, 144), dtype float64
+        ndarray of shape (132,) or (144,), float64
             The features, in the order of :meth:`get_feature_names_out`.
         """
-        check_is_fitted(self, "featurizer_")
-        samples = _samples_of(X, self, reset=False)
-        n = len(samples)
-        impute = bool(self.impute_nan)
-        with tqdm(total=n, disable=not self.verbose, desc="Magpie features") as progress:
-            if effective_n_jobs(self.n_jobs) == 1:
-                rows = []
-                for index, sample in enumerate(samples):
-                    rows.append(_featurize_sample(self.featurizer_, sample, index, impute))
-                    progress.update()
-            else:
-                # Chunks, so that the featuriser (its elemental tables) is pickled once per
-                # chunk rather than once per sample.
-                n_chunks = min(n, 4 * effective_n_jobs(self.n_jobs))
-                chunks = [range(n)[s] for s in gen_even_slices(n, n_chunks)]
-                jobs = (
-                    delayed(_featurize_chunk)(
-                        self.featurizer_, [samples[i] for i in chunk], chunk.start, impute
-                    )
-                    for chunk in chunks
-                )
-                rows = []
-                for chunk_rows in Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs):
-                    rows.extend(chunk_rows)
-                    progress.update(len(chunk_rows))
-        features = np.asarray(rows, dtype=np.float64).reshape(n, _N_MAGPIE)
+        values = _featurize_sample(self.featurizer_, sample, index, bool(self.impute_nan))
         if self.pad_to_square:
-            pad = np.zeros((len(samples), _SQUARE_SIDE**2 - _N_MAGPIE), dtype=np.float64)
-            features = np.hstack([features, pad])
-        return features
+            values = np.concatenate([values, np.zeros(_SQUARE_SIDE**2 - _N_MAGPIE)])
+        return values
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output features: matminer's labels, then ``pad_0`` ... ``pad_11``.
@@ -193,16 +165,6 @@ class MagpieFeaturizer(TransformerMixin, BaseEstimator):
         if self.pad_to_square:
             names += [f"pad_{i}" for i in range(_SQUARE_SIDE**2 - _N_MAGPIE)]
         return np.asarray(names, dtype=object)
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        # The samples are formulas (str) or objects, one per row of a single column; a 1D
-        # list is accepted too, but one_d_array stays False since it means "1D only" to
-        # sklearn's checks.
-        tags.input_tags.string = True
-        tags.input_tags.two_d_array = True
-        tags.requires_fit = True
-        return tags
 
 
 def _samples_of(X, estimator, reset):
@@ -412,13 +374,6 @@ def _read_vasp_header(path):
     except (OSError, UnicodeDecodeError, EOFError):
         return None
     return "".join(lines) if len(lines) >= 8 else None
-
-
-def _featurize_chunk(featurizer, samples, start, impute_nan):
-    return [
-        _featurize_sample(featurizer, sample, start + offset, impute_nan)
-        for offset, sample in enumerate(samples)
-    ]
 
 
 def _featurize_sample(featurizer, sample, index, impute_nan):
