@@ -3,7 +3,9 @@
 One density type, :class:`ChargeDensity` (a pymatgen ``Structure`` and the valence
 density in electrons per cubic Angstrom on a grid over its cell), and readers for
 VASP volumetric files (parsed by pymatgen), pymatgen ``VolumetricData`` objects
-and the ``.npz`` files written by skecd's GPAW builder.
+and the ``.npz`` files written by skecd's GPAW builder. The sample layer
+(:func:`check_samples`, :func:`read_structure`, :func:`read_composition`) is
+where every estimator checks its list of samples and reads what it needs of each.
 """
 
 from ._density import ChargeDensity
@@ -14,11 +16,16 @@ from ._readers import (
     read_gpaw_npz,
     write_gpaw_npz,
 )
+from ._samples import check_sample_type, check_samples, read_composition, read_structure
 
 __all__ = [
     "ChargeDensity",
+    "check_sample_type",
+    "check_samples",
     "from_volumetric_data",
     "load_density",
+    "read_composition",
+    "read_structure",
     "read_chgcar",
     "read_gpaw_npz",
     "write_gpaw_npz",

@@ -263,7 +263,6 @@ def load_density(obj, index=None) -> ChargeDensity:
             raise FileNotFoundError(f"{where}{exc}") from exc
         except ValueError as exc:
             raise ValueError(f"{where}{exc}") from exc
-    raise TypeError(
-        f"{where}expected a ChargeDensity, a pymatgen VolumetricData or a file path, "
-        f"got {type(obj).__name__}"
-    )
+    from ._samples import check_sample_type
+
+    check_sample_type(obj, index, "density")  # raises: obj is of no type read here

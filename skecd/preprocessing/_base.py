@@ -24,7 +24,8 @@ from sklearn.utils._param_validation import (
 )
 from sklearn.utils.validation import check_is_fitted
 
-from ._samples import check_samples, map_samples
+from ..io import check_samples
+from ._samples import map_samples
 
 __all__ = ["BaseSampleFeaturizer"]
 
@@ -179,7 +180,7 @@ class BaseSampleFeaturizer(TransformerMixin, BaseEstimator):
 
     def _check_samples(self, X, reset):
         """Return ``X`` as a list of samples (and record what ``fit`` needs when ``reset``)."""
-        return check_samples(X)
+        return check_samples(X, kind=self._sample_kind)
 
     def fit(self, X=None, y=None):
         """Validate the parameters and the form of ``X``.

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import math
-import os
 import warnings
 from dataclasses import dataclass
 from numbers import Integral, Real
@@ -12,11 +11,8 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.utils._param_validation import Interval, InvalidParameterError
 
-from ..io import ChargeDensity, load_density
+from ..io import read_structure
 from ._base import BaseSampleFeaturizer
-from ._samples import _is_volumetric, check_samples
-
-_NOUN = "structures, densities or file paths"
 
 __all__ = ["CrystalGraph", "CrystalGraphFeaturizer", "atom_feature_names"]
 
@@ -293,12 +289,6 @@ class CrystalGraphFeaturizer(BaseSampleFeaturizer):
                 f"cutoff ({self.cutoff})"
             )
 
-    def _check_samples(self, X, reset):
-        samples = check_samples(X, noun=_NOUN)
-        for i, obj in enumerate(samples):
-            _check_sample_type(obj, i)
-        return samples
-
     def featurize_sample(self, sample, index):
         """Build the graph of one sample.
 
@@ -332,51 +322,6 @@ def gaussian_centers(cutoff, step):
     """Centres of the Gaussians of the edge features: 0, step, ..., <= cutoff."""
     n = int(math.floor(cutoff / step + 1e-9)) + 1
     return step * np.arange(n, dtype=np.float64)
-
-
-def _check_sample_type(obj, index):
-    """Raise ``TypeError`` if sample ``index`` is of no type the featurizer reads."""
-    from pymatgen.core import Structure
-
-    if not isinstance(obj, (Structure, ChargeDensity, dict, str, os.PathLike)) and not (
-        _is_volumetric(obj)
-    ):
-        raise TypeError(
-            f"sample {index}: expected a pymatgen Structure (or its as_dict()), a "
-            f"ChargeDensity or a file path, got {type(obj).__name__}"
-        )
-
-
-def _structure_of(obj, index):
-    """The pymatgen ``Structure`` of sample ``index``."""
-    from pymatgen.core import Lattice, Structure
-
-    if isinstance(obj, Structure):
-        return obj
-    if isinstance(obj, ChargeDensity):
-        return obj.structure
-    if isinstance(obj, dict):
-        try:
-            return Structure.from_dict(obj)
-        except Exception as exc:
-            raise ValueError(f"sample {index}: not a Structure.as_dict() dict: {exc}") from exc
-    if isinstance(obj, (str, os.PathLike)) and os.fspath(obj).endswith(".npz"):
-        # Only the structure arrays are read: the density grid is never decompressed.
-        path = os.fspath(obj)
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"sample {index}: no such density file: {path!r}")
-        try:
-            with np.load(path, allow_pickle=False) as f:
-                return Structure(
-                    Lattice(np.asarray(f["lattice"], dtype=np.float64)),
-                    [str(s) for s in f["species"]],
-                    np.asarray(f["frac_coords"], dtype=np.float64),
-                )
-        except Exception as exc:
-            raise ValueError(f"sample {index}: no valid structure in {path!r}: {exc}") from exc
-    if isinstance(obj, (str, os.PathLike)) or _is_volumetric(obj):
-        return load_density(obj, index=index).structure
-    _check_sample_type(obj, index)
 
 
 def _atom_features(structure, index):
@@ -419,7 +364,7 @@ def _neighbor_edges(structure, cutoff, max_neighbors):
 
 def _graph_of_sample(obj, index, *, cutoff, max_neighbors, gaussian_step):
     """Read sample ``index`` and return its :class:`CrystalGraph`."""
-    structure = _structure_of(obj, index)
+    structure = read_structure(obj, index)
     formula = structure.composition.reduced_formula
     atom_features = _atom_features(structure, index)
     centers, neighbors, distances = _neighbor_edges(structure, cutoff, max_neighbors)

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import warnings
-from collections.abc import Mapping
 
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.validation import check_array, check_is_fitted
 
+from ..io import check_samples, read_composition
 from ._base import BaseSampleFeaturizer
 
 __all__ = ["MagpieFeaturizer"]
@@ -168,62 +167,24 @@ class MagpieFeaturizer(BaseSampleFeaturizer):
 
 
 def _samples_of(X, estimator, reset):
-    """Return the samples of ``X`` as a list, checking it is one non-empty column.
+    """Return the samples of ``X`` as a list (:func:`skecd.io.check_samples`).
 
-    Written by hand rather than with ``sklearn.utils.validation.check_array``:
-    numpy would try to turn a list of Structures (sequences of sites) or
-    Compositions (mappings) into a numeric array.
+    Also refuses numeric arrays with a message of their own, and keeps the column
+    name of a one-column DataFrame as ``feature_names_in_``.
     """
     columns = None
     if hasattr(X, "iloc") and hasattr(X, "columns"):  # pandas DataFrame
-        if X.shape[1] != 1:
-            raise ValueError(
-                f"X must have one column of samples, got a DataFrame of shape {X.shape}"
-            )
         columns = np.asarray(X.columns, dtype=object)
-        samples = list(X.iloc[:, 0])
-    elif hasattr(X, "iloc"):  # pandas Series
-        samples = list(X)
-    elif hasattr(X, "__array__") and not isinstance(X, np.ndarray) and not sp.issparse(X):
-        return _samples_of(np.asarray(X), estimator, reset)
-    elif sp.issparse(X):
-        raise TypeError(
-            "Sparse data not supported: X must hold formulas, compositions, structures, "
-            "densities or file paths, one sample per row"
-        )
-    elif isinstance(X, np.ndarray):
-        if X.dtype.kind in "biufcmM" or X.size == 0:
+    elif hasattr(X, "__array__") and not sp.issparse(X) and not hasattr(X, "iloc"):
+        arr = np.asarray(X)
+        if arr.dtype.kind in "biufcmM" or arr.size == 0:
             # sklearn's own messages for empty, complex, NaN or infinite numeric input
-            check_array(X, dtype=None, ensure_2d=False, allow_nd=True)
+            check_array(arr, dtype=None, ensure_2d=False, allow_nd=True)
             raise ValueError(
-                f"X holds numbers (dtype {X.dtype}); MagpieFeaturizer takes formulas, "
+                f"X holds numbers (dtype {arr.dtype}); MagpieFeaturizer takes formulas, "
                 "compositions, structures, densities or file paths"
             )
-        if X.ndim == 2 and X.shape[1] == 1:
-            samples = list(X[:, 0])
-        elif X.ndim == 1:
-            samples = list(X)
-        else:
-            raise ValueError(
-                "X must be a 1D array of samples or a 2D array with one column, "
-                f"got shape {X.shape}"
-            )
-    elif isinstance(X, (list, tuple)):
-        samples = [_unwrap_row(x, i) for i, x in enumerate(X)]
-    else:
-        raise TypeError(
-            "X must be a list, array, pandas Series or one-column DataFrame of samples, "
-            f"got {type(X).__name__}"
-        )
-    if len(samples) == 0:
-        raise ValueError("X is empty: found 0 sample(s) (shape=(0,)), a minimum of 1 is required.")
-    for index, sample in enumerate(samples):
-        if not isinstance(sample, _sample_types()) and not _is_structure_like(sample):
-            raise TypeError(
-                f"sample {index}: expected a formula, a pymatgen Composition or Structure, a "
-                f"ChargeDensity or a file path, got {type(sample).__name__} ({sample!r:.60})"
-            )
-
+    samples = check_samples(X, kind="composition")
     if reset:
         estimator.n_features_in_ = 1
         if columns is not None and isinstance(columns[0], str):
@@ -240,146 +201,10 @@ def _samples_of(X, estimator, reset):
     return samples
 
 
-def _is_structure_like(obj):
-    return hasattr(obj, "composition") and hasattr(obj, "sites")
-
-
-def _sample_types():
-    from pymatgen.core import Composition
-    from pymatgen.io.common import VolumetricData
-
-    from skecd.io import ChargeDensity
-
-    return (str, os.PathLike, Mapping, Composition, VolumetricData, ChargeDensity)
-
-
-def _unwrap_row(row, index):
-    """Take the one sample of a row of a one-column table given as a list of lists."""
-    if isinstance(row, (list, tuple, np.ndarray)):
-        if len(row) != 1:
-            raise ValueError(
-                f"X must have one column of samples; row {index} has {len(row)} entries"
-            )
-        return row[0]
-    return row
-
-
-def _as_composition(obj, where):
-    """Return the pymatgen ``Composition`` of one sample.
-
-    Parameters
-    ----------
-    obj : str, path-like, Composition, Structure, VolumetricData, ChargeDensity or mapping
-    where : str
-        How to name the sample in error messages, e.g. ``"sample 3"`` or ``"groups[3]"``.
-    """
-    from pymatgen.core import Composition, Element
-    from pymatgen.io.common import VolumetricData
-
-    from skecd.io import ChargeDensity
-
-    if isinstance(obj, Composition):
-        comp = obj
-    elif isinstance(obj, ChargeDensity):
-        comp = obj.structure.composition
-    elif isinstance(obj, VolumetricData):
-        comp = obj.structure.composition
-    elif _is_structure_like(obj):  # Structure, IStructure, Molecule
-        comp = obj.composition
-    elif isinstance(obj, (str, os.PathLike)):
-        comp = _composition_from_str_or_path(obj, where)
-    elif isinstance(obj, Mapping):
-        try:
-            comp = Composition(obj)
-        except Exception as exc:
-            raise ValueError(f"{where}: invalid composition {obj!r}: {exc}") from exc
-    else:
-        raise TypeError(
-            f"{where}: expected a formula, a pymatgen Composition or Structure, a ChargeDensity "
-            f"or a file path, got {type(obj).__name__} ({obj!r:.60})"
-        )
-    comp = comp.element_composition
-    unknown = [getattr(el, "symbol", str(el)) for el in comp if not isinstance(el, Element)]
-    if unknown:
-        raise ValueError(f"{where}: unknown element(s) {unknown} in {obj!r:.80}")
-    if len(comp) == 0 or comp.num_atoms <= 0:
-        raise ValueError(f"{where}: empty composition {obj!r:.80}")
-    return comp
-
-
-def _composition_from_str_or_path(obj, where):
-    from pymatgen.core import Composition
-
-    text = os.fspath(obj)
-    if os.path.isfile(text):
-        return _composition_from_file(text, where)
-    if not isinstance(obj, str):  # a Path object that does not exist
-        raise FileNotFoundError(f"{where}: no such file {text!r}")
-    try:
-        return Composition(text)
-    except Exception as exc:
-        raise ValueError(
-            f"{where}: {text!r} is neither an existing file nor a valid chemical formula ({exc})"
-        ) from exc
-
-
-def _composition_from_file(path, where):
-    """Composition of a density file, reading as little of it as possible."""
-    if path.endswith(".npz"):
-        try:
-            with np.load(path, allow_pickle=False) as f:  # lazy: loads only 'species'
-                species = [str(s) for s in f["species"]]
-        except Exception as exc:
-            raise ValueError(f"{where}: could not read 'species' from {path!r}: {exc}") from exc
-        from pymatgen.core import Composition
-
-        try:
-            return Composition(" ".join(species))
-        except Exception as exc:
-            raise ValueError(f"{where}: bad species {species} in {path!r}: {exc}") from exc
-    header = _read_vasp_header(path)
-    if header is not None:
-        from pymatgen.io.vasp import Poscar
-
-        try:
-            return Poscar.from_str(header).structure.composition
-        except Exception:  # e.g. a VASP 4 header without element symbols: read it all
-            pass
-    from skecd.io import read_chgcar
-
-    try:
-        return read_chgcar(path).structure.composition
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"{where}: {exc}") from exc
-
-
-def _read_vasp_header(path):
-    """Return the structure block of a VASP volumetric file (up to its first blank line).
-
-    pymatgen's ``Poscar.from_file`` cannot read a CHGCAR (it parses the grid as
-    coordinates) and ``Chgcar.from_file`` parses the whole grid; the structure
-    block ends at the first blank line, so we read just those lines.
-    """
-    from monty.io import zopen
-
-    lines = []
-    try:
-        with zopen(path, mode="rt") as fh:
-            for line in fh:
-                if not line.strip():
-                    break
-                lines.append(line)
-                if len(lines) > 100_000:  # no blank line: not a VASP volumetric file
-                    return None
-    except (OSError, UnicodeDecodeError, EOFError):
-        return None
-    return "".join(lines) if len(lines) >= 8 else None
-
-
 def _featurize_sample(featurizer, sample, index, impute_nan):
     """Magpie features (132 floats) of one sample; errors name the sample index."""
     where = f"sample {index}"
-    comp = _as_composition(sample, where)
+    comp = read_composition(sample, index)
     if not impute_nan:
         _check_elemental_data(featurizer, comp, where)
     values = np.asarray(featurizer.featurize(comp), dtype=np.float64)
