@@ -152,14 +152,8 @@ class SEProjectedCNNRegressor(_GridRegressor):
     callback named ``lr_scheduler``, tunable as
     ``callbacks__lr_scheduler__step_size``), L1 loss, as in the paper.
 
-    .. note::
-       On the bundled dataset this paper optimiser did not train the network:
-       with plain SGD at lr 1e-3 (12 or 40 epochs) or 1e-2 the training loss
-       stayed flat and the predictions constant (5-fold CV R^2 of K_VRH -0.02),
-       while ``optimizer=torch.optim.Adam`` at lr 1e-3 reached R^2 0.889 in 12
-       epochs (``benchmarks/results/ablations``, docs page "Benchmark
-       results"). The default stays the paper's; pass
-       ``optimizer=torch.optim.Adam`` to train it in practice.
+    The paper's SGD did not train it on the bundled data, Adam did: see the user
+    guide, "Training the SE projected CNN".
 
     Parameters
     ----------

@@ -19,57 +19,18 @@ class ChargeDensityDescriptor(BaseSampleFeaturizer):
     """Describe each charge density by a small table of cell-independent numbers.
 
     Each sample (a file path, a :class:`~skecd.io.ChargeDensity` or a pymatgen
-    ``VolumetricData``) is read with :func:`skecd.io.load_density`. Since the grid
-    samples the cell uniformly, every statistic over grid points is a
-    volume-weighted statistic of the density over space, and so does not depend
-    on which cell (primitive, conventional, supercell) the file uses. The
-    descriptors, in output order:
-
-    ``vol_frac_log10rho_<lo>_<hi>`` (``n_bins`` columns)
-        Fraction of the volume where ``log10(rho / (e/A^3))`` falls in each of
-        ``n_bins`` equal bins over the fixed range ``log10_range``. Values below
-        (above) the range, including the non-positive values that PAW pseudo
-        densities show at nuclei, are counted in the first (last) bin, so the
-        fractions sum to 1. The distribution of density over volume separates
-        metals (flat, high interstitial density) from ionic and covalent
-        crystals (large low-density regions).
-    ``mean_density``
-        Mean valence electron density ``n_valence / V`` (e/A^3), the integral of
-        the density over the cell divided by its volume. Bulk moduli of simple
-        metals scale with it (free-electron gas: the kinetic pressure scales as
-        ``n**(5/3)``).
-    ``wigner_seitz_radius``
-        ``r_s = (3 / (4 pi n))**(1/3)`` of the mean density, in Bohr, the
-        standard density parameter of the electron gas (Ashcroft and Mermin,
-        *Solid State Physics*, ch. 1). A monotone function of ``mean_density``,
-        kept because linear models and readers think in ``r_s``.
-    ``volume_per_atom``, ``electrons_per_atom``
-        Cell volume (A^3) and valence electron count per atom.
-    ``density_p<q>``
-        Volume-weighted percentiles ``q`` (``percentiles``) of the density, e/A^3.
-    ``max_density``
-        Largest density on the grid (core-region valence density), e/A^3.
-    ``interstitial_min_density``
-        Smallest density at grid points at least half the nearest-neighbour
-        distance away from every atom, e/A^3: the density of the bonding and
-        interstitial region (bond midpoints and voids), a grid estimate of the
-        low end of the bond-critical-point densities that Bader's theory of
-        atoms in molecules uses. The plain minimum of the grid is not used
-        because PAW pseudo densities (GPAW's, for example) go negative at the
-        nuclei, so it would describe the pseudisation, not the bonding.
-    ``frac_below_threshold``
-        Fraction of the volume where the density is below ``threshold``
-        (the "empty" space between ions).
-    ``nearest_neighbour_distance``
-        Shortest interatomic distance (A), periodic images included. For
-        covalent and zinc-blende semiconductors the bulk modulus follows
-        ``K = (1971 - 220 lambda) d**-3.5`` GPa with ``d`` in Angstrom and
-        ``lambda`` an ionicity (M. L. Cohen, Phys. Rev. B 32, 7988 (1985)).
-    ``abs_magnetisation_per_atom``, ``local_magnetisation_per_atom``
-        ``|integral of m| / N`` and ``integral of |m| / N`` of the spin
-        (magnetisation) density ``m``, in electrons (Bohr magnetons) per atom;
-        the second also sees antiferromagnetic order. Zero for densities
-        without spin.
+    ``VolumetricData``) is read with :func:`skecd.io.load_density`. Statistics over
+    the grid points are volume-weighted statistics of the density, so they do not
+    depend on which cell the file uses. The columns, in output order
+    (:meth:`get_feature_names_out`): ``vol_frac_log10rho_<lo>_<hi>`` (``n_bins``
+    volume fractions of a histogram of ``log10(rho)``), ``mean_density`` (e/A^3),
+    ``wigner_seitz_radius`` (Bohr), ``volume_per_atom`` (A^3),
+    ``electrons_per_atom``, ``density_p<q>`` (``percentiles``, e/A^3),
+    ``max_density``, ``interstitial_min_density`` (e/A^3),
+    ``frac_below_threshold``, ``nearest_neighbour_distance`` (A),
+    ``abs_magnetisation_per_atom`` and ``local_magnetisation_per_atom`` (Bohr
+    magnetons). What each one measures, and why it bears on the elastic moduli, is
+    explained in the user guide, "Density descriptors".
 
     The transformer is stateless: ``fit`` only validates the parameters.
 
