@@ -36,7 +36,7 @@ test materials, predictions and training losses; reused on rerun) and
 ``ABL/ablations/summary.json``, ``summary.md`` and ``summary.rst.txt`` (the table of
 the docs' benchmark page). ``--benchmark-dir`` adds reference rows read from a full
 ``skecd benchmark`` results directory run with the same settings (e.g.
-``benchmarks/results/skecd_benchmark/full``); the summary checks that every row was
+``benchmarks/results/skecd_benchmark``); the summary checks that every row was
 computed on the same five test folds.
 """
 

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ..datasets import TARGET_NAMES
 from ..utils._atomic import atomic_write
 from ._metrics import regression_metrics
 from ._models import MODELS
@@ -58,7 +59,7 @@ def cv_table(results):
     rows = []
     groups = _by(results, "cv")
     for model in _model_order(m for m, _ in groups):
-        for target in ("K_VRH", "G_VRH"):
+        for target in TARGET_NAMES:
             folds = groups.get((model, target))
             if not folds:
                 continue
@@ -102,14 +103,14 @@ def loeo_table(results):
         per[(r["split"], r["target"])][r["model"]] = (r["metrics"]["r2"], r["metrics"]["rmse"])
         n_test[r["split"]] = r["metrics"]["n"]
     elements = sorted(n_test, key=lambda e: (-n_test[e], e))
-    targets = sorted({t for _, t in per}, key=("K_VRH", "G_VRH").index)
+    targets = sorted({t for _, t in per}, key=TARGET_NAMES.index)
     # only models with every (element, target) task done compete for wins
     complete = [m for m in models
                 if all(m in per.get((e, t), {}) for e in elements for t in targets)]
     rows, wins = [], {m: (0 if m in complete else None) for m in models}
     for element in elements:
         row = {"element": element, "n_test": n_test[element]}
-        for target in ("K_VRH", "G_VRH"):
+        for target in TARGET_NAMES:
             cell = per.get((element, target), {})
             row[target] = cell
             if complete and all(m in cell for m in complete):
@@ -144,7 +145,7 @@ def rst_table(header, rows):
 
 def _cv_markdown(rows, n_splits=None, table=markdown_table):
     header = ["Model"]
-    for target in ("K_VRH", "G_VRH"):
+    for target in TARGET_NAMES:
         header += [f"{target} {label}" for _, label, _ in _METRICS]
     by_model = defaultdict(dict)
     labels = {}
@@ -154,7 +155,7 @@ def _cv_markdown(rows, n_splits=None, table=markdown_table):
     body = []
     for model, per_target in by_model.items():
         cells = [labels[model]]
-        for target in ("K_VRH", "G_VRH"):
+        for target in TARGET_NAMES:
             r = per_target.get(target)
             partial = r is not None and n_splits and r["n_folds"] < n_splits
             for key, _, fmt in _METRICS:
@@ -168,7 +169,7 @@ def _cv_markdown(rows, n_splits=None, table=markdown_table):
 def _loeo_markdown(rows, wins, models, table=markdown_table):
     label = {m: MODELS[m].label if m in MODELS else m for m in models}
     lines = []
-    for target in ("K_VRH", "G_VRH"):
+    for target in TARGET_NAMES:
         lines += ["", f"**{_TARGET_LABEL[target]}**: R^2 / RMSE (GPa) on the held-out materials",
                   ""]
         header = ["Held-out element", "n test"] + [label[m] for m in models]
@@ -186,7 +187,7 @@ def _loeo_markdown(rows, wins, models, table=markdown_table):
                 values.append(f"**{text}**" if r2 == best and wins[m] is not None else text)
             body.append([row["element"], row["n_test"], *values])
         lines += table(header, body)
-    n_tasks = sum(1 for row in rows for t in ("K_VRH", "G_VRH") if row[t])
+    n_tasks = sum(1 for row in rows for t in TARGET_NAMES if row[t])
     lines += ["", f"Tasks won (highest R^2 of {n_tasks} element x target tasks, in bold above; "
               "ties share; models with unfinished tasks do not compete):", ""]
     lines += table(["Model", "Wins"],
@@ -223,7 +224,7 @@ def parity_plots(results, out_dir, protocol="cv", n_splits=None):
     groups = {k: v for k, v in _by(results, protocol).items()
               if n_splits is None or len(v) >= n_splits}
     models = _model_order(m for m, _ in groups)
-    targets = [t for t in ("K_VRH", "G_VRH") if any((m, t) in groups for m in models)]
+    targets = [t for t in TARGET_NAMES if any((m, t) in groups for m in models)]
     paths = []
     if not models:
         return paths

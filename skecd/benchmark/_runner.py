@@ -39,6 +39,7 @@ from sklearn.utils import Bunch
 from tqdm.auto import tqdm
 
 from .._version import __version__
+from ..datasets import TARGET_NAMES
 from ..utils._atomic import atomic_write, remove_partial_files
 from ._metrics import regression_metrics
 from ._models import DEFAULT_SETTINGS, FEATURES, MODELS, fold_inputs
@@ -55,7 +56,7 @@ __all__ = [
 ]
 
 PROTOCOLS = ("cv", "loeo")
-TARGETS = ("K_VRH", "G_VRH")
+TARGETS = TARGET_NAMES
 
 #: Elements present in at least this many materials are held out, one at a time,
 #: by the ``loeo`` protocol. On the 369 bundled materials with densities, 19 selects

@@ -7,10 +7,12 @@ moduli as a scikit-learn ``Bunch``, offline from the package data;
 the materials, for building more densities with :mod:`skecd.density`;
 :func:`get_sample_chgcar_paths` gives the bundled VASP CHGCAR files and
 :func:`get_data_dir` the data directory (its ``README.md`` holds provenance and
-licences).
+licences). :data:`TARGET_NAMES` names the two targets, in the order of the
+target columns.
 """
 
 from ._base import (
+    TARGET_NAMES,
     get_data_dir,
     get_sample_chgcar_paths,
     load_fcc_elastic,
@@ -19,6 +21,7 @@ from ._base import (
 from ._extended import CRYSTAL_SYSTEMS, crystal_system, get_data_home, load_elastic
 
 __all__ = [
+    "TARGET_NAMES",
     "CRYSTAL_SYSTEMS",
     "crystal_system",
     "get_data_home",

@@ -26,7 +26,8 @@ _DATA_DIR = Path(__file__).resolve().parent / "data"
 _STRUCTURES_FILE = "fcc_fm3m_elastic.json.gz"
 _DENSITY_DIR = "ecd_gpaw"
 _MANIFEST_FILE = "MANIFEST.json"
-TARGET_NAMES = ["K_VRH", "G_VRH"]
+#: The one place of the target names: bulk and shear moduli (Voigt-Reuss-Hill, GPa).
+TARGET_NAMES = ("K_VRH", "G_VRH")
 
 
 def get_data_dir() -> Path:

@@ -3,8 +3,10 @@
 One density type, :class:`ChargeDensity` (a pymatgen ``Structure`` and the valence
 density in electrons per cubic Angstrom on a grid over its cell), and readers for
 VASP volumetric files (parsed by pymatgen), pymatgen ``VolumetricData`` objects
-the ``.npz`` files written by skecd's GPAW builder, and Gaussian cube files
-(parsed by ASE, converted from Bohr and e/Bohr^3).
+and the ``.npz`` files written by skecd's GPAW builder, and Gaussian cube files
+(parsed by ASE, converted from Bohr and e/Bohr^3). The sample layer
+(:func:`check_samples`, :func:`read_structure`, :func:`read_composition`) is
+where every estimator checks its list of samples and reads what it needs of each.
 """
 
 from ._cube import read_cube
@@ -17,12 +19,17 @@ from ._readers import (
     read_gpaw_npz,
     write_gpaw_npz,
 )
+from ._samples import check_sample_type, check_samples, read_composition, read_structure
 
 __all__ = [
     "ChargeDensity",
     "DensityFileError",
+    "check_sample_type",
+    "check_samples",
     "from_volumetric_data",
     "load_density",
+    "read_composition",
+    "read_structure",
     "read_chgcar",
     "read_cube",
     "read_gpaw_npz",

@@ -507,7 +507,6 @@ def load_density(obj, index=None) -> ChargeDensity:
                 raise
             kind = type(exc) if isinstance(exc, OSError) else ValueError
             raise kind(f"{where}{exc}") from exc
-    raise TypeError(
-        f"{where}expected a ChargeDensity, a pymatgen VolumetricData or a file path, "
-        f"got {type(obj).__name__}"
-    )
+    from ._samples import check_sample_type
+
+    check_sample_type(obj, index, "density")  # raises: obj is of no type read here

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import BaseCrossValidator
 
-from skecd.preprocessing._magpie import _as_composition
+from skecd.io import read_composition
 
 __all__ = ["LeaveOneElementOut", "element_split_summary"]
 
@@ -214,7 +214,7 @@ def _element_sets(groups, X=None, y=None):
         groups = groups[:, 0]
     values = list(groups.iloc[:, 0]) if hasattr(groups, "columns") else list(groups)
     return [
-        frozenset(el.symbol for el in _as_composition(g, where=f"groups[{i}]"))
+        frozenset(el.symbol for el in read_composition(g, where=f"groups[{i}]"))
         for i, g in enumerate(values)
     ]
 

@@ -11,7 +11,7 @@ from sklearn.utils import check_random_state
 from sklearn.utils.validation import check_array, check_is_fitted
 from torch import nn
 
-from ..io import load_density
+from ..io import check_samples, load_density
 from ._base import SkecdNetRegressor
 from ._modules import _dense_stack
 from ._regressors import ECD3DCNNRegressor, MagpieCNNRegressor
@@ -156,18 +156,9 @@ class FusionRegressor(RegressorMixin, BaseEstimator):
     @staticmethod
     def _load(X):
         """Read every sample once; both branches then get the same objects."""
-        if isinstance(X, (str, bytes)) or not hasattr(X, "__len__"):
-            raise ValueError(
-                "X: expected a list or 1D array of densities or paths, one per sample, "
-                f"got {type(X).__name__}."
-            )
-        items = X.ravel().tolist() if isinstance(X, np.ndarray) else list(X)
-        if isinstance(X, np.ndarray) and X.ndim > 1 and not (X.ndim == 2 and X.shape[1] == 1):
-            raise ValueError(f"X: expected one density or path per sample, got shape {X.shape}.")
-        if not items:
-            raise ValueError("X: no samples.")
-        out = np.empty(len(items), dtype=object)
-        out[:] = [load_density(obj, index=i) for i, obj in enumerate(items)]
+        samples = check_samples(X, kind="density")
+        out = np.empty(len(samples), dtype=object)
+        out[:] = [load_density(obj, index=i) for i, obj in enumerate(samples)]
         return out
 
     @staticmethod

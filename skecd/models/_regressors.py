@@ -1,4 +1,11 @@
-"""The paper's networks as skorch regressors: thin subclasses of ``SkecdNetRegressor``."""
+"""The paper's networks as skorch regressors: thin subclasses of ``SkecdNetRegressor``.
+
+As in skorch's ``regressor.py``, each subclass states only the defaults that differ
+from its base (the module, and the paper's optimiser and learning rate); every
+other parameter passes through ``**kwargs``. ``_SavedSizesMixin`` lets a network be
+saved with ``save_params`` and loaded back into a fresh instance without passing
+its input size or number of outputs by hand.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +19,69 @@ from ._modules import ECD3DCNN, MagpieCNN, SEProjectedCNN
 __all__ = ["ECD3DCNNRegressor", "MagpieCNNRegressor", "SEProjectedCNNRegressor"]
 
 
+class _SavedSizesMixin:
+    """Store the input shape and target rank in the module, so ``load_params`` needs no sizes.
 
-class _GridRegressor(SkecdNetRegressor):
+    ``fit`` records ``input_shape_`` and ``n_outputs_``; they are kept as the
+    module buffers ``input_shape`` and ``y_ndim`` (the number of outputs is the
+    length of the ``target_mean`` buffer), so ``save_params`` writes them with the
+    weights. :meth:`load_params` on a fresh, unfitted network built with the same
+    parameters reads them back from the file, initialises the module with those
+    sizes and then loads the weights::
+
+        reg.save_params(f_params="model.pt")
+        fresh = ECD3DCNNRegressor(**same_params)
+        fresh.load_params(f_params="model.pt")  # no module__grid_size, no n_outputs
+    """
+
+    def initialize_module(self):
+        super().initialize_module()
+        shape = getattr(self, "input_shape_", ())
+        self.module_.register_buffer("input_shape", torch.as_tensor(shape, dtype=torch.long))
+        self.module_.register_buffer("y_ndim", torch.as_tensor(self.y_ndim_, dtype=torch.long))
+        return self
+
+    def load_params(self, f_params=None, *args, **kwargs):
+        """Load saved parameters, first taking the sizes from ``f_params`` if not initialised.
+
+        Parameters
+        ----------
+        f_params : str, path-like or file-like, default=None
+            File written by ``save_params(f_params=...)``.
+        *args, **kwargs
+            As in :meth:`skorch.NeuralNet.load_params`.
+        """
+        if f_params is not None:
+            state = self._read_state(f_params, kwargs.get("use_safetensors", False))
+            if "input_shape" not in state or "target_mean" not in state:
+                raise ValueError(
+                    f"{type(self).__name__}: {f_params!r} holds no input shape; it was not "
+                    "saved by this version of skecd."
+                )
+            self.input_shape_ = tuple(int(n) for n in state["input_shape"].tolist())
+            if not getattr(self, "initialized_", False):
+                self.n_outputs_ = int(state["target_mean"].numel())
+                self.y_ndim_ = int(state["y_ndim"])
+                self.initialize()
+            else:  # initialised with module__ sizes: take the saved shape as it is
+                self.module_.input_shape = state["input_shape"].clone()
+        return super().load_params(f_params, *args, **kwargs)
+
+    @staticmethod
+    def _read_state(f_params, use_safetensors):
+        position = f_params.tell() if hasattr(f_params, "tell") else None
+        if use_safetensors:
+            from safetensors.torch import load, load_file
+
+            state = load(f_params.read()) if position is not None else load_file(f_params)
+        else:
+            state = torch.load(f_params, map_location="cpu", weights_only=True)
+        if position is not None:  # leave a file object where skorch expects to read it
+            f_params.seek(position)
+        return state
+
+
+class _GridRegressor(_SavedSizesMixin, SkecdNetRegressor):
     """Shared checks of the regressors that take cubes (n, c, D, D, D)."""
 
     _x_ndim = 5
@@ -48,11 +116,13 @@ class ECD3DCNNRegressor(_GridRegressor):
     ----------
     module : type, default=ECD3DCNN
         The network class.
-    criterion, optimizer, lr, max_epochs, batch_size, train_split, callbacks,
-    standardize_y, random_state, device, verbose, **kwargs
-        As in :class:`skecd.models.SkecdNetRegressor` (defaults: the paper's
-        loss, optimiser and learning rate). Module widths are set with
-        ``module__<name>`` (see the module class).
+    lr : float, default=5e-4
+        Learning rate (the paper's).
+    *args, **kwargs
+        Every other parameter of :class:`skecd.models.SkecdNetRegressor`
+        (``criterion``, ``optimizer``, ``max_epochs``, ``standardize_y``,
+        ``random_state``, ...) with its defaults there. Module widths are set
+        with ``module__<name>`` (see the module class).
 
     Examples
     --------
@@ -68,29 +138,8 @@ class ECD3DCNNRegressor(_GridRegressor):
 
     _n_channels = 1
 
-    def __init__(
-        self,
-        module=ECD3DCNN,
-        *,
-        criterion=torch.nn.L1Loss,
-        optimizer=torch.optim.Adam,
-        lr=5e-4,
-        max_epochs=50,
-        batch_size=32,
-        train_split=None,
-        callbacks=None,
-        standardize_y=True,
-        random_state=None,
-        device="cpu",
-        verbose=0,
-        **kwargs,
-    ):
-        super().__init__(
-            module, criterion=criterion, optimizer=optimizer, lr=lr, max_epochs=max_epochs,
-            batch_size=batch_size, train_split=train_split, callbacks=callbacks,
-            standardize_y=standardize_y, random_state=random_state, device=device,
-            verbose=verbose, **kwargs,
-        )
+    def __init__(self, module=ECD3DCNN, *args, lr=5e-4, **kwargs):
+        super().__init__(module, *args, lr=lr, **kwargs)
 
 
 class SEProjectedCNNRegressor(_GridRegressor):
@@ -103,24 +152,21 @@ class SEProjectedCNNRegressor(_GridRegressor):
     callback named ``lr_scheduler``, tunable as
     ``callbacks__lr_scheduler__step_size``), L1 loss, as in the paper.
 
-    .. note::
-       On the bundled dataset this paper optimiser did not train the network:
-       with plain SGD at lr 1e-3 (12 or 40 epochs) or 1e-2 the training loss
-       stayed flat and the predictions constant (5-fold CV R^2 of K_VRH -0.02),
-       while ``optimizer=torch.optim.Adam`` at lr 1e-3 reached R^2 0.889 in 12
-       epochs (``benchmarks/results/ablations``, docs page "Benchmark
-       results"). The default stays the paper's; pass
-       ``optimizer=torch.optim.Adam`` to train it in practice.
+    The paper's SGD did not train it on the bundled data, Adam did: see the user
+    guide, "Training the SE projected CNN".
 
     Parameters
     ----------
     module : type, default=SEProjectedCNN
         The network class.
-    criterion, optimizer, lr, max_epochs, batch_size, train_split, callbacks,
-    standardize_y, random_state, device, verbose, **kwargs
-        As in :class:`skecd.models.SkecdNetRegressor` (defaults: the paper's
-        loss, optimiser and learning rate). Module widths are set with
-        ``module__<name>`` (see the module class).
+    optimizer : type of torch.optim.Optimizer, default=torch.optim.SGD
+        The paper's optimiser (see the user guide, "Models", for why Adam
+        trains it better on the bundled data).
+    *args, **kwargs
+        Every other parameter of :class:`skecd.models.SkecdNetRegressor`
+        (``criterion``, ``lr``, ``max_epochs``, ``standardize_y``,
+        ``random_state``, ...) with its defaults there. Module widths are set
+        with ``module__<name>`` (see the module class).
 
     Examples
     --------
@@ -135,29 +181,8 @@ class SEProjectedCNNRegressor(_GridRegressor):
 
     _n_channels = 3
 
-    def __init__(
-        self,
-        module=SEProjectedCNN,
-        *,
-        criterion=torch.nn.L1Loss,
-        optimizer=torch.optim.SGD,
-        lr=1e-3,
-        max_epochs=50,
-        batch_size=32,
-        train_split=None,
-        callbacks=None,
-        standardize_y=True,
-        random_state=None,
-        device="cpu",
-        verbose=0,
-        **kwargs,
-    ):
-        super().__init__(
-            module, criterion=criterion, optimizer=optimizer, lr=lr, max_epochs=max_epochs,
-            batch_size=batch_size, train_split=train_split, callbacks=callbacks,
-            standardize_y=standardize_y, random_state=random_state, device=device,
-            verbose=verbose, **kwargs,
-        )
+    def __init__(self, module=SEProjectedCNN, *args, optimizer=torch.optim.SGD, **kwargs):
+        super().__init__(module, *args, optimizer=optimizer, **kwargs)
 
     def get_default_callbacks(self):
         """skorch's defaults plus the paper's step learning-rate schedule."""
@@ -166,7 +191,7 @@ class SEProjectedCNNRegressor(_GridRegressor):
         ]
 
 
-class MagpieCNNRegressor(SkecdNetRegressor):
+class MagpieCNNRegressor(_SavedSizesMixin, SkecdNetRegressor):
     """2D CNN regressor on Magpie composition features (the paper's "CNN+Magpie").
 
     Takes ``X`` of shape (n, n_features) with ``n_features <= 144``: the 132
@@ -179,11 +204,12 @@ class MagpieCNNRegressor(SkecdNetRegressor):
     ----------
     module : type, default=MagpieCNN
         The network class.
-    criterion, optimizer, lr, max_epochs, batch_size, train_split, callbacks,
-    standardize_y, random_state, device, verbose, **kwargs
-        As in :class:`skecd.models.SkecdNetRegressor` (defaults: the paper's
-        loss, optimiser and learning rate). Module widths are set with
-        ``module__<name>`` (see the module class).
+    *args, **kwargs
+        Every parameter of :class:`skecd.models.SkecdNetRegressor`
+        (``criterion``, ``optimizer``, ``lr``, ``max_epochs``, ``standardize_y``,
+        ``random_state``, ...) with its defaults there, which are the paper's
+        for this network. Module widths are set with ``module__<name>`` (see the
+        module class).
 
     Examples
     --------
@@ -198,26 +224,5 @@ class MagpieCNNRegressor(SkecdNetRegressor):
     _x_ndim = 2
     _input_size_param = "n_features"
 
-    def __init__(
-        self,
-        module=MagpieCNN,
-        *,
-        criterion=torch.nn.L1Loss,
-        optimizer=torch.optim.Adam,
-        lr=1e-3,
-        max_epochs=50,
-        batch_size=32,
-        train_split=None,
-        callbacks=None,
-        standardize_y=True,
-        random_state=None,
-        device="cpu",
-        verbose=0,
-        **kwargs,
-    ):
-        super().__init__(
-            module, criterion=criterion, optimizer=optimizer, lr=lr, max_epochs=max_epochs,
-            batch_size=batch_size, train_split=train_split, callbacks=callbacks,
-            standardize_y=standardize_y, random_state=random_state, device=device,
-            verbose=verbose, **kwargs,
-        )
+    def __init__(self, module=MagpieCNN, *args, **kwargs):
+        super().__init__(module, *args, **kwargs)

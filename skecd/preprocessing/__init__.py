@@ -3,9 +3,11 @@
 ``ChargeDensityVoxelizer`` resamples densities onto fixed-size cubes,
 ``AxisProjector`` makes the three axis views of a cube, ``MagpieFeaturizer``
 computes matminer's Magpie composition features, ``CrystalGraphFeaturizer``
-builds the crystal graphs of CGCNN from structures.
+builds the crystal graphs of CGCNN from structures. ``BaseSampleFeaturizer`` is
+the base of the per-sample featurisers (its docstring says how to add one).
 """
 
+from ._base import BaseSampleFeaturizer
 from ._descriptors import ChargeDensityDescriptor
 from ._graph import CrystalGraph, CrystalGraphFeaturizer, atom_feature_names
 from ._local import LocalDensityFeaturizer
@@ -15,6 +17,7 @@ from ._voxelizer import ChargeDensityVoxelizer
 
 __all__ = [
     "AxisProjector",
+    "BaseSampleFeaturizer",
     "ChargeDensityDescriptor",
     "ChargeDensityVoxelizer",
     "CrystalGraph",

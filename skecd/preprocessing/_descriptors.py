@@ -2,74 +2,35 @@
 
 from __future__ import annotations
 
-import numbers
+from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._param_validation import Interval, InvalidParameterError
 
 from ..io import load_density
-from ._samples import check_samples, map_samples
+from ._base import BaseSampleFeaturizer
 
 __all__ = ["ChargeDensityDescriptor"]
 
 _BOHR = 0.529177210903  # Angstrom (CODATA 2018)
 
 
-class ChargeDensityDescriptor(TransformerMixin, BaseEstimator):
+class ChargeDensityDescriptor(BaseSampleFeaturizer):
     """Describe each charge density by a small table of cell-independent numbers.
 
     Each sample (a file path, a :class:`~skecd.io.ChargeDensity` or a pymatgen
-    ``VolumetricData``) is read with :func:`skecd.io.load_density`. Since the grid
-    samples the cell uniformly, every statistic over grid points is a
-    volume-weighted statistic of the density over space, and so does not depend
-    on which cell (primitive, conventional, supercell) the file uses. The
-    descriptors, in output order:
-
-    ``vol_frac_log10rho_<lo>_<hi>`` (``n_bins`` columns)
-        Fraction of the volume where ``log10(rho / (e/A^3))`` falls in each of
-        ``n_bins`` equal bins over the fixed range ``log10_range``. Values below
-        (above) the range, including the non-positive values that PAW pseudo
-        densities show at nuclei, are counted in the first (last) bin, so the
-        fractions sum to 1. The distribution of density over volume separates
-        metals (flat, high interstitial density) from ionic and covalent
-        crystals (large low-density regions).
-    ``mean_density``
-        Mean valence electron density ``n_valence / V`` (e/A^3), the integral of
-        the density over the cell divided by its volume. Bulk moduli of simple
-        metals scale with it (free-electron gas: the kinetic pressure scales as
-        ``n**(5/3)``).
-    ``wigner_seitz_radius``
-        ``r_s = (3 / (4 pi n))**(1/3)`` of the mean density, in Bohr, the
-        standard density parameter of the electron gas (Ashcroft and Mermin,
-        *Solid State Physics*, ch. 1). A monotone function of ``mean_density``,
-        kept because linear models and readers think in ``r_s``.
-    ``volume_per_atom``, ``electrons_per_atom``
-        Cell volume (A^3) and valence electron count per atom.
-    ``density_p<q>``
-        Volume-weighted percentiles ``q`` (``percentiles``) of the density, e/A^3.
-    ``max_density``
-        Largest density on the grid (core-region valence density), e/A^3.
-    ``interstitial_min_density``
-        Smallest density at grid points at least half the nearest-neighbour
-        distance away from every atom, e/A^3: the density of the bonding and
-        interstitial region (bond midpoints and voids), a grid estimate of the
-        low end of the bond-critical-point densities that Bader's theory of
-        atoms in molecules uses. The plain minimum of the grid is not used
-        because PAW pseudo densities (GPAW's, for example) go negative at the
-        nuclei, so it would describe the pseudisation, not the bonding.
-    ``frac_below_threshold``
-        Fraction of the volume where the density is below ``threshold``
-        (the "empty" space between ions).
-    ``nearest_neighbour_distance``
-        Shortest interatomic distance (A), periodic images included. For
-        covalent and zinc-blende semiconductors the bulk modulus follows
-        ``K = (1971 - 220 lambda) d**-3.5`` GPa with ``d`` in Angstrom and
-        ``lambda`` an ionicity (M. L. Cohen, Phys. Rev. B 32, 7988 (1985)).
-    ``abs_magnetisation_per_atom``, ``local_magnetisation_per_atom``
-        ``|integral of m| / N`` and ``integral of |m| / N`` of the spin
-        (magnetisation) density ``m``, in electrons (Bohr magnetons) per atom;
-        the second also sees antiferromagnetic order. Zero for densities
-        without spin.
+    ``VolumetricData``) is read with :func:`skecd.io.load_density`. Statistics over
+    the grid points are volume-weighted statistics of the density, so they do not
+    depend on which cell the file uses. The columns, in output order
+    (:meth:`get_feature_names_out`): ``vol_frac_log10rho_<lo>_<hi>`` (``n_bins``
+    volume fractions of a histogram of ``log10(rho)``), ``mean_density`` (e/A^3),
+    ``wigner_seitz_radius`` (Bohr), ``volume_per_atom`` (A^3),
+    ``electrons_per_atom``, ``density_p<q>`` (``percentiles``, e/A^3),
+    ``max_density``, ``interstitial_min_density`` (e/A^3),
+    ``frac_below_threshold``, ``nearest_neighbour_distance`` (A),
+    ``abs_magnetisation_per_atom`` and ``local_magnetisation_per_atom`` (Bohr
+    magnetons). What each one measures, and why it bears on the elastic moduli, is
+    explained in the user guide, "Density descriptors".
 
     The transformer is stateless: ``fit`` only validates the parameters.
 
@@ -123,6 +84,21 @@ class ChargeDensityDescriptor(TransformerMixin, BaseEstimator):
     'volume_per_atom'
     """
 
+    _parameter_constraints = {
+        **BaseSampleFeaturizer._parameter_constraints,
+        "log10_range": ["array-like"],
+        "n_bins": [Interval(Integral, 1, None, closed="left")],
+        "percentiles": ["array-like"],
+        "threshold": [Interval(Real, 0, None, closed="neither")],
+    }
+    _parameter_messages = {
+        "log10_range": "must be two numbers (low, high)",
+        "n_bins": "must be an int >= 1",
+        "percentiles": "must be a sequence of numbers from 0 to 100",
+        "threshold": "must be a positive density in e/A^3",
+    }
+    _progress = ("Describing", "density")
+
     def __init__(
         self,
         log10_range=(-4.0, 2.0),
@@ -139,54 +115,31 @@ class ChargeDensityDescriptor(TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.verbose = verbose
 
-    def fit(self, X=None, y=None):
-        """Validate the parameters and the form of ``X`` (nothing is learnt).
-
-        Parameters
-        ----------
-        X : list or 1D array of samples, default=None
-            If given, checked to be a non-empty sequence of samples (files are
-            not read here).
-        y : ignored
-
-        Returns
-        -------
-        self : ChargeDensityDescriptor
-        """
+    def _fit(self, samples):
         self.feature_names_out_ = self._feature_names()
-        if X is not None:
-            check_samples(X)
-        return self
 
-    def transform(self, X):
-        """Describe every sample.
+    def featurize_sample(self, sample, index):
+        """Describe one sample.
 
         Parameters
         ----------
-        X : list or 1D array of str, path-like, ChargeDensity or VolumetricData
-            The densities: paths to VASP volumetric files (plain or compressed)
-            or skecd ``.npz`` files, or objects.
+        sample : str, path-like, ChargeDensity or VolumetricData
+            The density.
+        index : int
+            Its position in ``X``, for error messages.
 
         Returns
         -------
-        ndarray of shape (n_samples, n_features_out), float64
-            One row of descriptors per sample, columns as in
-            :meth:`get_feature_names_out`.
+        ndarray of shape (n_features_out,), float64
+            The descriptors, in the order of :meth:`get_feature_names_out`.
         """
-        self._check_params()
-        samples = check_samples(X)
-        params = {
-            "edges": np.linspace(*map(float, self.log10_range), int(self.n_bins) + 1),
-            "percentiles": np.asarray(self.percentiles, dtype=np.float64),
-            "threshold": float(self.threshold),
-        }
-        rows = list(
-            map_samples(
-                _describe_sample, samples, n_jobs=self.n_jobs, verbose=self.verbose,
-                desc="Describing", unit="density", **params,
-            )
+        return _describe_sample(
+            sample,
+            index,
+            edges=np.linspace(*map(float, self.log10_range), int(self.n_bins) + 1),
+            percentiles=np.asarray(self.percentiles, dtype=np.float64),
+            threshold=float(self.threshold),
         )
-        return np.vstack(rows)
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output columns.
@@ -204,7 +157,7 @@ class ChargeDensityDescriptor(TransformerMixin, BaseEstimator):
 
     def _feature_names(self):
         """Validate the parameters and return the output column names."""
-        self._check_params()
+        self._validate_params()
         edges = np.linspace(*map(float, self.log10_range), int(self.n_bins) + 1)
         hist = [f"vol_frac_log10rho_{lo:+.2f}_{hi:+.2f}" for lo, hi in zip(edges[:-1], edges[1:])]
         pct = [f"density_p{q:g}" for q in np.asarray(self.percentiles, dtype=np.float64)]
@@ -229,34 +182,22 @@ class ChargeDensityDescriptor(TransformerMixin, BaseEstimator):
         try:
             lo, hi = (float(v) for v in rng)
         except (TypeError, ValueError):
-            raise ValueError(
+            raise InvalidParameterError(
                 f"{name}: log10_range must be two numbers (low, high), got {rng!r}"
             ) from None
         if not (np.isfinite(lo) and np.isfinite(hi) and lo < hi):
-            raise ValueError(f"{name}: log10_range must be finite with low < high, got {rng!r}")
-        n = self.n_bins
-        if not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < 1:
-            raise ValueError(f"{name}: n_bins must be an int >= 1, got {n!r}")
+            raise InvalidParameterError(
+                f"{name}: log10_range must be finite with low < high, got {rng!r}"
+            )
         try:
             q = np.asarray(self.percentiles, dtype=np.float64)
         except (TypeError, ValueError):
             q = None
         if q is None or q.ndim != 1 or not np.all((q >= 0) & (q <= 100)):
-            raise ValueError(
+            raise InvalidParameterError(
                 f"{name}: percentiles must be a sequence of numbers from 0 to 100, "
                 f"got {self.percentiles!r}"
             )
-        t = self.threshold
-        if not isinstance(t, numbers.Real) or isinstance(t, bool) or not np.isfinite(t) or t <= 0:
-            raise ValueError(f"{name}: threshold must be a positive density in e/A^3, got {t!r}")
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False  # stateless: fit only validates the parameters
-        tags.input_tags.one_d_array = True  # a 1D array of paths is fine
-        tags.input_tags.string = True  # samples may be file paths
-        tags.transformer_tags.preserves_dtype = []  # output is always float64
-        return tags
 
 
 def _describe_sample(obj, index, *, edges, percentiles, threshold):

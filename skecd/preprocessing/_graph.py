@@ -4,18 +4,15 @@ from __future__ import annotations
 
 import functools
 import math
-import numbers
-import os
 import warnings
 from dataclasses import dataclass
+from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._param_validation import Interval, InvalidParameterError
 
-from ..io import ChargeDensity, load_density
-from ._samples import _is_volumetric, check_samples, map_samples
-
-_NOUN = "structures, densities or file paths"
+from ..io import read_structure
+from ._base import BaseSampleFeaturizer
 
 __all__ = ["CrystalGraph", "CrystalGraphFeaturizer", "atom_feature_names"]
 
@@ -188,7 +185,7 @@ class CrystalGraph:
 # --------------------------------------------------------------------------------------
 # The transformer
 # --------------------------------------------------------------------------------------
-class CrystalGraphFeaturizer(TransformerMixin, BaseEstimator):
+class CrystalGraphFeaturizer(BaseSampleFeaturizer):
     """Turn crystal structures into the crystal graphs of CGCNN (Xie & Grossman 2018).
 
     Each sample (a pymatgen ``Structure`` or its ``as_dict()``, a
@@ -263,6 +260,21 @@ class CrystalGraphFeaturizer(TransformerMixin, BaseEstimator):
     (4, 48, (48, 16))
     """
 
+    _parameter_constraints = {
+        **BaseSampleFeaturizer._parameter_constraints,
+        "cutoff": [Interval(Real, 0, None, closed="neither")],
+        "max_neighbors": [Interval(Integral, 1, None, closed="left")],
+        "gaussian_step": [Interval(Real, 0, None, closed="neither")],
+    }
+    _parameter_messages = {
+        "cutoff": "must be a positive length in Angstrom",
+        "max_neighbors": "must be an int >= 1",
+        "gaussian_step": "must be a positive length in Angstrom",
+    }
+    _sample_kind = "structure"
+    _progress = ("Crystal graphs", "structure")
+    _object_output = True
+
     def __init__(self, cutoff=8.0, max_neighbors=12, gaussian_step=0.2, n_jobs=None, verbose=False):
         self.cutoff = cutoff
         self.max_neighbors = max_neighbors
@@ -270,140 +282,46 @@ class CrystalGraphFeaturizer(TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.verbose = verbose
 
-    def fit(self, X=None, y=None):
-        """Validate the parameters, and the type of the samples if given (nothing is learnt).
+    def _check_params(self):
+        if self.gaussian_step > self.cutoff:
+            raise InvalidParameterError(
+                f"{type(self).__name__}: gaussian_step ({self.gaussian_step}) must not exceed "
+                f"cutoff ({self.cutoff})"
+            )
+
+    def featurize_sample(self, sample, index):
+        """Build the graph of one sample.
 
         Parameters
         ----------
-        X : list or 1D array of samples, default=None
-            If given, each sample's type is checked (no file is read).
-        y : ignored
+        sample : Structure, dict, ChargeDensity, VolumetricData, str or path-like
+            The crystal.
+        index : int
+            Its position in ``X``, for error messages.
 
         Returns
         -------
-        self : CrystalGraphFeaturizer
-        """
-        self._check_params()
-        if X is not None:
-            for i, obj in enumerate(check_samples(X, noun=_NOUN)):
-                _check_sample_type(obj, i)
-        return self
-
-    def transform(self, X):
-        """Build the graph of every sample.
-
-        Parameters
-        ----------
-        X : list or 1D array of Structure, dict, ChargeDensity, str or path-like
-            The crystals.
-
-        Returns
-        -------
-        ndarray of shape (n_samples,), dtype object
-            One :class:`CrystalGraph` per sample.
+        CrystalGraph
 
         Raises
         ------
         ValueError
-            If a structure is disordered, or an atom has no neighbour within
+            If the structure is disordered, or an atom has no neighbour within
             ``cutoff``; the message names the sample index (and the atom).
         """
-        self._check_params()
-        samples = check_samples(X, noun=_NOUN)
-        params = {
-            "cutoff": float(self.cutoff),
-            "max_neighbors": int(self.max_neighbors),
-            "gaussian_step": float(self.gaussian_step),
-        }
-        out = np.empty(len(samples), dtype=object)
-        graphs = map_samples(
-            _graph_of_sample, samples, n_jobs=self.n_jobs, verbose=self.verbose,
-            desc="Crystal graphs", unit="structure", **params,
+        return _graph_of_sample(
+            sample,
+            index,
+            cutoff=float(self.cutoff),
+            max_neighbors=int(self.max_neighbors),
+            gaussian_step=float(self.gaussian_step),
         )
-        for i, graph in enumerate(graphs):
-            out[i] = graph
-        return out
-
-    def _check_params(self):
-        name = type(self).__name__
-        for param in ("cutoff", "gaussian_step"):
-            value = getattr(self, param)
-            if (
-                not isinstance(value, numbers.Real)
-                or isinstance(value, bool)
-                or not np.isfinite(value)
-                or value <= 0
-            ):
-                raise ValueError(
-                    f"{name}: {param} must be a positive length in Angstrom, got {value!r}"
-                )
-        if self.gaussian_step > self.cutoff:
-            raise ValueError(
-                f"{name}: gaussian_step ({self.gaussian_step}) must not exceed cutoff "
-                f"({self.cutoff})"
-            )
-        m = self.max_neighbors
-        if not isinstance(m, numbers.Integral) or isinstance(m, bool) or m < 1:
-            raise ValueError(f"{name}: max_neighbors must be an int >= 1, got {m!r}")
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False  # stateless: fit only validates the parameters
-        tags.input_tags.one_d_array = True  # a 1D array of structures or paths
-        tags.input_tags.string = True  # samples may be file paths
-        tags.transformer_tags.preserves_dtype = []  # output: graphs
-        return tags
 
 
 def gaussian_centers(cutoff, step):
     """Centres of the Gaussians of the edge features: 0, step, ..., <= cutoff."""
     n = int(math.floor(cutoff / step + 1e-9)) + 1
     return step * np.arange(n, dtype=np.float64)
-
-
-def _check_sample_type(obj, index):
-    """Raise ``TypeError`` if sample ``index`` is of no type the featurizer reads."""
-    from pymatgen.core import Structure
-
-    if not isinstance(obj, (Structure, ChargeDensity, dict, str, os.PathLike)) and not (
-        _is_volumetric(obj)
-    ):
-        raise TypeError(
-            f"sample {index}: expected a pymatgen Structure (or its as_dict()), a "
-            f"ChargeDensity or a file path, got {type(obj).__name__}"
-        )
-
-
-def _structure_of(obj, index):
-    """The pymatgen ``Structure`` of sample ``index``."""
-    from pymatgen.core import Lattice, Structure
-
-    if isinstance(obj, Structure):
-        return obj
-    if isinstance(obj, ChargeDensity):
-        return obj.structure
-    if isinstance(obj, dict):
-        try:
-            return Structure.from_dict(obj)
-        except Exception as exc:
-            raise ValueError(f"sample {index}: not a Structure.as_dict() dict: {exc}") from exc
-    if isinstance(obj, (str, os.PathLike)) and os.fspath(obj).endswith(".npz"):
-        # Only the structure arrays are read: the density grid is never decompressed.
-        path = os.fspath(obj)
-        if not os.path.isfile(path):
-            raise FileNotFoundError(f"sample {index}: no such density file: {path!r}")
-        try:
-            with np.load(path, allow_pickle=False) as f:
-                return Structure(
-                    Lattice(np.asarray(f["lattice"], dtype=np.float64)),
-                    [str(s) for s in f["species"]],
-                    np.asarray(f["frac_coords"], dtype=np.float64),
-                )
-        except Exception as exc:
-            raise ValueError(f"sample {index}: no valid structure in {path!r}: {exc}") from exc
-    if isinstance(obj, (str, os.PathLike)) or _is_volumetric(obj):
-        return load_density(obj, index=index).structure
-    _check_sample_type(obj, index)
 
 
 def _atom_features(structure, index):
@@ -446,7 +364,7 @@ def _neighbor_edges(structure, cutoff, max_neighbors):
 
 def _graph_of_sample(obj, index, *, cutoff, max_neighbors, gaussian_step):
     """Read sample ``index`` and return its :class:`CrystalGraph`."""
-    structure = _structure_of(obj, index)
+    structure = read_structure(obj, index)
     formula = structure.composition.reduced_formula
     atom_features = _atom_features(structure, index)
     centers, neighbors, distances = _neighbor_edges(structure, cutoff, max_neighbors)

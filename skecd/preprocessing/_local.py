@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import numbers
+from numbers import Integral, Real
 
 import numpy as np
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._param_validation import Interval
 
 from ..io import load_density
-from ._samples import check_samples, map_samples
+from ._base import BaseSampleFeaturizer
 
 __all__ = ["LocalDensityFeaturizer"]
 
@@ -19,7 +19,7 @@ _C_Q = 4.0 * (3.0 * np.pi**2) ** (2.0 / 3.0)
 _PER_SCALE = ("log10_n", "asinh_s", "asinh_l1", "asinh_l2", "asinh_l3", "asinh_q")
 
 
-class LocalDensityFeaturizer(TransformerMixin, BaseEstimator):
+class LocalDensityFeaturizer(BaseSampleFeaturizer):
     """Local, rotation-invariant descriptors of the density at uniform points of the cell.
 
     For each Gaussian smoothing length ``sigma`` (Angstrom) the density ``n`` is
@@ -91,60 +91,69 @@ class LocalDensityFeaturizer(TransformerMixin, BaseEstimator):
     ((1, 24, 512), dtype('float32'))
     """
 
+    _parameter_constraints = {
+        **BaseSampleFeaturizer._parameter_constraints,
+        "sigmas": ["array-like"],
+        "n_points": [Interval(Integral, 1, None, closed="left")],
+        "spacing": [Interval(Real, 0, None, closed="neither")],
+        "floor": [Interval(Real, 0, None, closed="neither")],
+        "flatten": ["boolean"],
+    }
+    _parameter_messages = {
+        "sigmas": "must be a sequence of positive lengths in Angstrom",
+        "n_points": "must be an int >= 1",
+        "spacing": "must be a positive length in Angstrom",
+        "floor": "must be a positive density in e/A^3",
+    }
+    _progress = ("Local descriptors", "density")
+
     def __init__(self, sigmas=(0.25, 0.5, 1.0, 2.0), n_points=4096, spacing=0.15, floor=1e-4,
                  flatten=False, n_jobs=None, verbose=False):
         self.sigmas = sigmas
-        self.spacing = spacing
-        self.flatten = flatten
         self.n_points = n_points
+        self.spacing = spacing
         self.floor = floor
+        self.flatten = flatten
         self.n_jobs = n_jobs
         self.verbose = verbose
 
-    def fit(self, X=None, y=None):
-        """Validate the parameters (nothing is learnt).
+    def _check_params(self):
+        try:
+            sigmas = [float(s) for s in self.sigmas]
+        except (TypeError, ValueError):
+            sigmas = []
+        if not sigmas or not all(np.isfinite(s) and s > 0 for s in sigmas):
+            self._raise_invalid(type(self).__name__, "sigmas", self.sigmas)
+
+    def featurize_sample(self, sample, index):
+        """Descriptors of one density, shape (6 * len(sigmas), n_points).
 
         Parameters
         ----------
-        X : ignored
-        y : ignored
+        sample : str, path-like, ChargeDensity or VolumetricData
+        index : int
+            Its position in ``X`` (named in errors).
 
         Returns
         -------
-        self : LocalDensityFeaturizer
+        ndarray, float32
         """
-        self._check_params()
-        return self
-
-    def transform(self, X):
-        """Compute the descriptors of every sample.
-
-        Parameters
-        ----------
-        X : list of str, path-like, ChargeDensity or VolumetricData
-            One density per sample.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, 6 * len(sigmas), n_points), float32
-            Flattened to (n_samples, 6 * len(sigmas) * n_points) with
-            ``flatten=True``.
-        """
-        sigmas = self._check_params()
-        samples = check_samples(X)
-        p = int(self.n_points)
-        out = np.empty((len(samples), len(_PER_SCALE) * len(sigmas), p), dtype=np.float32)
-        rows = map_samples(
-            _featurize_sample, samples, n_jobs=self.n_jobs, verbose=self.verbose,
-            desc="Local descriptors", unit="density",
-            sigmas=sigmas, n_points=p, floor=float(self.floor), spacing=float(self.spacing),
+        density = load_density(sample, index=index)
+        if not np.all(np.isfinite(density.total)):
+            raise ValueError(
+                f"sample {index}: total density holds non-finite values (NaN or inf)"
+                f" (source: {density.source})"
+            )
+        out = local_descriptors(
+            density.total, density.structure.lattice.matrix, [float(s) for s in self.sigmas],
+            int(self.n_points), float(self.floor), float(self.spacing),
         )
-        for i, row in enumerate(rows):
-            out[i] = row
-        return out.reshape(len(out), -1) if self.flatten else out
+        return out.ravel() if self.flatten else out
 
     def get_feature_names_out(self, input_features=None):
         """Names of the descriptor channels (axis 1 of the output).
+
+        With ``flatten=True``, one name per column (``name[point]``).
 
         Parameters
         ----------
@@ -154,38 +163,11 @@ class LocalDensityFeaturizer(TransformerMixin, BaseEstimator):
         -------
         ndarray of str
         """
-        sigmas = self._check_params()
-        names = [f"{name}@{s:g}A" for s in sigmas for name in _PER_SCALE]
+        self._validate_params()
+        names = [f"{name}@{float(s):g}A" for s in self.sigmas for name in _PER_SCALE]
         if self.flatten:
             names = [f"{name}[{i}]" for name in names for i in range(self.n_points)]
         return np.array(names, dtype=object)
-
-    def _check_params(self):
-        name = type(self).__name__
-        try:
-            sigmas = tuple(float(s) for s in self.sigmas)
-        except (TypeError, ValueError):
-            raise ValueError(
-                f"{name}: sigmas must be a sequence of lengths in Angstrom, got {self.sigmas!r}"
-            ) from None
-        if not sigmas or not all(np.isfinite(s) and s > 0 for s in sigmas):
-            raise ValueError(f"{name}: sigmas must be positive lengths, got {self.sigmas!r}")
-        p = self.n_points
-        if not isinstance(p, numbers.Integral) or isinstance(p, bool) or p < 1:
-            raise ValueError(f"{name}: n_points must be an int >= 1, got {p!r}")
-        h = self.spacing
-        if not isinstance(h, numbers.Real) or isinstance(h, bool) or not (np.isfinite(h) and h > 0):
-            raise ValueError(f"{name}: spacing must be a positive length in Angstrom, got {h!r}")
-        f = self.floor
-        if not isinstance(f, numbers.Real) or isinstance(f, bool) or not (np.isfinite(f) and f > 0):
-            raise ValueError(f"{name}: floor must be a positive density in e/A^3, got {f!r}")
-        return sigmas
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False
-        tags.transformer_tags.preserves_dtype = []
-        return tags
 
 
 def _resample_spectrum(spectrum, shape):
@@ -282,14 +264,3 @@ def _quantile_points(values, n_points):
     n_grid = values.shape[1]
     ranks = np.floor((np.arange(n_points) + 0.5) * n_grid / n_points).astype(int)
     return order[np.minimum(ranks, n_grid - 1)]
-
-
-def _featurize_sample(obj, index, *, sigmas, n_points, floor, spacing):
-    density = load_density(obj, index=index)
-    if not np.all(np.isfinite(density.total)):
-        raise ValueError(
-            f"sample {index}: total density holds non-finite values (NaN or inf)"
-            f" (source: {density.source})"
-        )
-    return local_descriptors(density.total, density.structure.lattice.matrix, sigmas, n_points,
-                             floor, spacing)

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import os
-import re
 import warnings
-from collections.abc import Mapping
 
 import numpy as np
 import scipy.sparse as sp
-from joblib import Parallel, delayed, effective_n_jobs
-from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils import gen_even_slices
 from sklearn.utils.validation import check_array, check_is_fitted
-from tqdm.auto import tqdm
+
+from ..io import check_samples, read_composition
+from ._base import BaseSampleFeaturizer
 
 __all__ = ["MagpieFeaturizer"]
 
@@ -22,7 +18,7 @@ _N_MAGPIE = 132
 _SQUARE_SIDE = 12
 
 
-class MagpieFeaturizer(TransformerMixin, BaseEstimator):
+class MagpieFeaturizer(BaseSampleFeaturizer):
     """Compute the 132 Magpie composition features of each sample.
 
     The features are those of matminer's
@@ -92,79 +88,53 @@ class MagpieFeaturizer(TransformerMixin, BaseEstimator):
     (1, 12, 12)
     """
 
+    _parameter_constraints = {
+        **BaseSampleFeaturizer._parameter_constraints,
+        "pad_to_square": ["boolean"],
+        "impute_nan": ["boolean"],
+    }
+    _parameter_messages = {
+        "pad_to_square": "must be a bool",
+        "impute_nan": "must be a bool",
+        "verbose": "must be a bool",
+    }
+    _sample_kind = "composition"
+    _progress = ("Magpie features", "sample")
+    _stateless = False
+
     def __init__(self, pad_to_square=False, impute_nan=False, n_jobs=None, verbose=False):
         self.pad_to_square = pad_to_square
         self.impute_nan = impute_nan
         self.n_jobs = n_jobs
         self.verbose = verbose
 
-    def fit(self, X, y=None):
-        """Build the matminer featuriser and check the shape of ``X``.
+    def _check_samples(self, X, reset):
+        return _samples_of(X, self, reset=reset)
 
-        Parameters
-        ----------
-        X : array-like of shape (n_samples,) or (n_samples, 1)
-            Formulas, compositions, structures, densities or file paths.
-        y : None
-            Ignored.
-
-        Returns
-        -------
-        self : MagpieFeaturizer
-            The fitted featuriser.
-        """
+    def _fit(self, samples):
         from matminer.featurizers.composition import ElementProperty
 
-        for name in ("pad_to_square", "impute_nan", "verbose"):
-            if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise TypeError(f"{name} must be a bool, got {getattr(self, name)!r}")
-        _samples_of(X, self, reset=True)
         self.featurizer_ = ElementProperty.from_preset("magpie", impute_nan=bool(self.impute_nan))
-        return self
 
-    def transform(self, X):
-        """Compute the Magpie features of every sample.
+    def featurize_sample(self, sample, index):
+        """Compute the Magpie features of one sample.
 
         Parameters
         ----------
-        X : array-like of shape (n_samples,) or (n_samples, 1)
-            Formulas, compositions, structures, densities or file paths.
+        sample : str, path-like, Composition, Structure, ChargeDensity or VolumetricData
+            The sample.
+        index : int
+            Its position in ``X``, for error messages.
 
         Returns
         -------
-        ndarray of shape (n_samples, 132) or (n_samples, 144), dtype float64
+        ndarray of shape (132,) or (144,), float64
             The features, in the order of :meth:`get_feature_names_out`.
         """
-        check_is_fitted(self, "featurizer_")
-        samples = _samples_of(X, self, reset=False)
-        n = len(samples)
-        impute = bool(self.impute_nan)
-        with tqdm(total=n, disable=not self.verbose, desc="Magpie features") as progress:
-            if effective_n_jobs(self.n_jobs) == 1:
-                rows = []
-                for index, sample in enumerate(samples):
-                    rows.append(_featurize_sample(self.featurizer_, sample, index, impute))
-                    progress.update()
-            else:
-                # Chunks, so that the featuriser (its elemental tables) is pickled once per
-                # chunk rather than once per sample.
-                n_chunks = min(n, 4 * effective_n_jobs(self.n_jobs))
-                chunks = [range(n)[s] for s in gen_even_slices(n, n_chunks)]
-                jobs = (
-                    delayed(_featurize_chunk)(
-                        self.featurizer_, [samples[i] for i in chunk], chunk.start, impute
-                    )
-                    for chunk in chunks
-                )
-                rows = []
-                for chunk_rows in Parallel(n_jobs=self.n_jobs, return_as="generator")(jobs):
-                    rows.extend(chunk_rows)
-                    progress.update(len(chunk_rows))
-        features = np.asarray(rows, dtype=np.float64).reshape(n, _N_MAGPIE)
+        values = _featurize_sample(self.featurizer_, sample, index, bool(self.impute_nan))
         if self.pad_to_square:
-            pad = np.zeros((len(samples), _SQUARE_SIDE**2 - _N_MAGPIE), dtype=np.float64)
-            features = np.hstack([features, pad])
-        return features
+            values = np.concatenate([values, np.zeros(_SQUARE_SIDE**2 - _N_MAGPIE)])
+        return values
 
     def get_feature_names_out(self, input_features=None):
         """Names of the output features: matminer's labels, then ``pad_0`` ... ``pad_11``.
@@ -195,74 +165,26 @@ class MagpieFeaturizer(TransformerMixin, BaseEstimator):
             names += [f"pad_{i}" for i in range(_SQUARE_SIDE**2 - _N_MAGPIE)]
         return np.asarray(names, dtype=object)
 
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        # The samples are formulas (str) or objects, one per row of a single column; a 1D
-        # list is accepted too, but one_d_array stays False since it means "1D only" to
-        # sklearn's checks.
-        tags.input_tags.string = True
-        tags.input_tags.two_d_array = True
-        tags.requires_fit = True
-        return tags
-
 
 def _samples_of(X, estimator, reset):
-    """Return the samples of ``X`` as a list, checking it is one non-empty column.
+    """Return the samples of ``X`` as a list (:func:`skecd.io.check_samples`).
 
-    Written by hand rather than with ``sklearn.utils.validation.check_array``:
-    numpy would try to turn a list of Structures (sequences of sites) or
-    Compositions (mappings) into a numeric array.
+    Also refuses numeric arrays with a message of their own, and keeps the column
+    name of a one-column DataFrame as ``feature_names_in_``.
     """
     columns = None
     if hasattr(X, "iloc") and hasattr(X, "columns"):  # pandas DataFrame
-        if X.shape[1] != 1:
-            raise ValueError(
-                f"X must have one column of samples, got a DataFrame of shape {X.shape}"
-            )
         columns = np.asarray(X.columns, dtype=object)
-        samples = list(X.iloc[:, 0])
-    elif hasattr(X, "iloc"):  # pandas Series
-        samples = list(X)
-    elif hasattr(X, "__array__") and not isinstance(X, np.ndarray) and not sp.issparse(X):
-        return _samples_of(np.asarray(X), estimator, reset)
-    elif sp.issparse(X):
-        raise TypeError(
-            "Sparse data not supported: X must hold formulas, compositions, structures, "
-            "densities or file paths, one sample per row"
-        )
-    elif isinstance(X, np.ndarray):
-        if X.dtype.kind in "biufcmM" or X.size == 0:
+    elif hasattr(X, "__array__") and not sp.issparse(X) and not hasattr(X, "iloc"):
+        arr = np.asarray(X)
+        if arr.dtype.kind in "biufcmM" or arr.size == 0:
             # sklearn's own messages for empty, complex, NaN or infinite numeric input
-            check_array(X, dtype=None, ensure_2d=False, allow_nd=True)
+            check_array(arr, dtype=None, ensure_2d=False, allow_nd=True)
             raise ValueError(
-                f"X holds numbers (dtype {X.dtype}); MagpieFeaturizer takes formulas, "
+                f"X holds numbers (dtype {arr.dtype}); MagpieFeaturizer takes formulas, "
                 "compositions, structures, densities or file paths"
             )
-        if X.ndim == 2 and X.shape[1] == 1:
-            samples = list(X[:, 0])
-        elif X.ndim == 1:
-            samples = list(X)
-        else:
-            raise ValueError(
-                "X must be a 1D array of samples or a 2D array with one column, "
-                f"got shape {X.shape}"
-            )
-    elif isinstance(X, (list, tuple)):
-        samples = [_unwrap_row(x, i) for i, x in enumerate(X)]
-    else:
-        raise TypeError(
-            "X must be a list, array, pandas Series or one-column DataFrame of samples, "
-            f"got {type(X).__name__}"
-        )
-    if len(samples) == 0:
-        raise ValueError("X is empty: found 0 sample(s) (shape=(0,)), a minimum of 1 is required.")
-    for index, sample in enumerate(samples):
-        if not isinstance(sample, _sample_types()) and not _is_structure_like(sample):
-            raise TypeError(
-                f"sample {index}: expected a formula, a pymatgen Composition or Structure, a "
-                f"ChargeDensity or a file path, got {type(sample).__name__} ({sample!r:.60})"
-            )
-
+    samples = check_samples(X, kind="composition")
     if reset:
         estimator.n_features_in_ = 1
         if columns is not None and isinstance(columns[0], str):
@@ -279,167 +201,10 @@ def _samples_of(X, estimator, reset):
     return samples
 
 
-def _is_structure_like(obj):
-    return hasattr(obj, "composition") and hasattr(obj, "sites")
-
-
-def _sample_types():
-    from pymatgen.core import Composition
-    from pymatgen.io.common import VolumetricData
-
-    from skecd.io import ChargeDensity
-
-    return (str, os.PathLike, Mapping, Composition, VolumetricData, ChargeDensity)
-
-
-def _unwrap_row(row, index):
-    """Take the one sample of a row of a one-column table given as a list of lists."""
-    if isinstance(row, (list, tuple, np.ndarray)):
-        if len(row) != 1:
-            raise ValueError(
-                f"X must have one column of samples; row {index} has {len(row)} entries"
-            )
-        return row[0]
-    return row
-
-
-def _as_composition(obj, where):
-    """Return the pymatgen ``Composition`` of one sample.
-
-    Parameters
-    ----------
-    obj : str, path-like, Composition, Structure, VolumetricData, ChargeDensity or mapping
-    where : str
-        How to name the sample in error messages, e.g. ``"sample 3"`` or ``"groups[3]"``.
-    """
-    from pymatgen.core import Composition, Element
-    from pymatgen.io.common import VolumetricData
-
-    from skecd.io import ChargeDensity
-
-    if isinstance(obj, Composition):
-        comp = obj
-    elif isinstance(obj, ChargeDensity):
-        comp = obj.structure.composition
-    elif isinstance(obj, VolumetricData):
-        comp = obj.structure.composition
-    elif _is_structure_like(obj):  # Structure, IStructure, Molecule
-        comp = obj.composition
-    elif isinstance(obj, (str, os.PathLike)):
-        comp = _composition_from_str_or_path(obj, where)
-    elif isinstance(obj, Mapping):
-        try:
-            comp = Composition(obj)
-        except Exception as exc:
-            raise ValueError(f"{where}: invalid composition {obj!r}: {exc}") from exc
-    else:
-        raise TypeError(
-            f"{where}: expected a formula, a pymatgen Composition or Structure, a ChargeDensity "
-            f"or a file path, got {type(obj).__name__} ({obj!r:.60})"
-        )
-    comp = comp.element_composition
-    unknown = [getattr(el, "symbol", str(el)) for el in comp if not isinstance(el, Element)]
-    if unknown:
-        raise ValueError(f"{where}: unknown element(s) {unknown} in {obj!r:.80}")
-    if len(comp) == 0 or comp.num_atoms <= 0:
-        raise ValueError(f"{where}: empty composition {obj!r:.80}")
-    return comp
-
-
-def _composition_from_str_or_path(obj, where):
-    from pymatgen.core import Composition
-
-    text = os.fspath(obj)
-    if os.path.isfile(text):
-        return _composition_from_file(text, where)
-    if not isinstance(obj, str):  # a Path object that does not exist
-        raise FileNotFoundError(f"{where}: no such file {text!r}")
-    try:
-        comp = Composition(text)
-    except Exception as exc:
-        raise ValueError(
-            f"{where}: {text!r} is neither an existing file nor a valid chemical formula ({exc})"
-        ) from exc
-    # pymatgen drops elements of amount zero ("NaCl0" is Na); refuse rather than
-    # featurise another chemistry than the one written.
-    present = {getattr(el, "symbol", str(el)) for el in comp}
-    dropped = sorted(set(re.findall(r"[A-Z][a-z]*", text)) - present)
-    if dropped:
-        raise ValueError(
-            f"{where}: formula {text!r} gives zero atoms of {dropped}; write each element "
-            "with a positive amount"
-        )
-    return comp
-
-
-def _composition_from_file(path, where):
-    """Composition of a density file, reading as little of it as possible."""
-    if path.endswith(".npz"):
-        try:
-            with np.load(path, allow_pickle=False) as f:  # lazy: loads only 'species'
-                species = [str(s) for s in f["species"]]
-        except Exception as exc:
-            raise ValueError(f"{where}: could not read 'species' from {path!r}: {exc}") from exc
-        from pymatgen.core import Composition
-
-        try:
-            return Composition(" ".join(species))
-        except Exception as exc:
-            raise ValueError(f"{where}: bad species {species} in {path!r}: {exc}") from exc
-    header = _read_vasp_header(path)
-    if header is not None:
-        from pymatgen.io.vasp import Poscar
-        from pymatgen.io.vasp.inputs import BadPoscarWarning
-
-        try:
-            with warnings.catch_warnings():
-                # a VASP 4 header has no element names: pymatgen would call them H, He, ...
-                warnings.simplefilter("error", BadPoscarWarning)
-                return Poscar.from_str(header).structure.composition
-        except Exception:  # e.g. a VASP 4 header: read_chgcar says what is wrong
-            pass
-    from skecd.io import read_chgcar
-
-    try:
-        return read_chgcar(path).structure.composition
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"{where}: {exc}") from exc
-
-
-def _read_vasp_header(path):
-    """Return the structure block of a VASP volumetric file (up to its first blank line).
-
-    pymatgen's ``Poscar.from_file`` cannot read a CHGCAR (it parses the grid as
-    coordinates) and ``Chgcar.from_file`` parses the whole grid; the structure
-    block ends at the first blank line, so we read just those lines.
-    """
-    from monty.io import zopen
-
-    lines = []
-    try:
-        with zopen(path, mode="rt") as fh:
-            for line in fh:
-                if not line.strip():
-                    break
-                lines.append(line)
-                if len(lines) > 100_000:  # no blank line: not a VASP volumetric file
-                    return None
-    except (OSError, UnicodeDecodeError, EOFError):
-        return None
-    return "".join(lines) if len(lines) >= 8 else None
-
-
-def _featurize_chunk(featurizer, samples, start, impute_nan):
-    return [
-        _featurize_sample(featurizer, sample, start + offset, impute_nan)
-        for offset, sample in enumerate(samples)
-    ]
-
-
 def _featurize_sample(featurizer, sample, index, impute_nan):
     """Magpie features (132 floats) of one sample; errors name the sample index."""
     where = f"sample {index}"
-    comp = _as_composition(sample, where)
+    comp = read_composition(sample, index)
     if not impute_nan:
         _check_elemental_data(featurizer, comp, where)
     values = np.asarray(featurizer.featurize(comp), dtype=np.float64)

@@ -2,21 +2,21 @@
 
 from __future__ import annotations
 
-import numbers
+from numbers import Integral, Real
 
 import numpy as np
 from scipy.ndimage import map_coordinates
-from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils._param_validation import Interval, InvalidParameterError, StrOptions
 
 from ..io import load_density
-from ._samples import check_samples, map_samples
+from ._base import BaseSampleFeaturizer
 
 __all__ = ["ChargeDensityVoxelizer"]
 
 _FRAMES = ("cell", "conventional", "cube")
 
 
-class ChargeDensityVoxelizer(TransformerMixin, BaseEstimator):
+class ChargeDensityVoxelizer(BaseSampleFeaturizer):
     """Resample charge densities onto a ``D x D x D`` grid (the input of the 3D CNNs).
 
     Each sample (a file path, a :class:`~skecd.io.ChargeDensity` or a pymatgen
@@ -103,6 +103,25 @@ class ChargeDensityVoxelizer(TransformerMixin, BaseEstimator):
     4.0
     """
 
+    _parameter_constraints = {
+        **BaseSampleFeaturizer._parameter_constraints,
+        "grid_size": [Interval(Integral, 2, None, closed="left")],
+        "frame": [StrOptions(set(_FRAMES))],
+        "cube_edge": [None, Interval(Real, 0, None, closed="neither")],
+        "order": [Interval(Integral, 0, 5, closed="both")],
+        "symprec": [Interval(Real, 0, None, closed="neither")],
+        "include_spin": ["boolean"],
+    }
+    _parameter_messages = {
+        "grid_size": "must be an int >= 2",
+        "frame": f"must be one of {_FRAMES}",
+        "cube_edge": "must be a positive length in Angstrom",
+        "order": "must be an int from 0 to 5",
+        "symprec": "must be a positive float",
+        "include_spin": "must be a bool",
+    }
+    _progress = ("Voxelising", "density")
+
     def __init__(
         self,
         grid_size=60,
@@ -123,88 +142,39 @@ class ChargeDensityVoxelizer(TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
         self.verbose = verbose
 
-    def fit(self, X=None, y=None):
-        """Validate the parameters (nothing is learnt; samples are checked in transform).
+    def _check_params(self):
+        if self.frame == "cube" and self.cube_edge is None:
+            raise InvalidParameterError(
+                f"{type(self).__name__}: frame='cube' needs cube_edge, a positive length in "
+                f"Angstrom, got {self.cube_edge!r}"
+            )
+
+    def featurize_sample(self, sample, index):
+        """Voxelise one sample.
 
         Parameters
         ----------
-        X : ignored
-        y : ignored
+        sample : str, path-like, ChargeDensity or VolumetricData
+            The density.
+        index : int
+            Its position in ``X``, for error messages.
 
         Returns
         -------
-        self : ChargeDensityVoxelizer
-        """
-        self._check_params()
-        return self
-
-    def transform(self, X):
-        """Voxelise every sample.
-
-        Parameters
-        ----------
-        X : list or 1D array of str, path-like, ChargeDensity or VolumetricData
-            The densities: paths to VASP volumetric files (plain or compressed)
-            or skecd ``.npz`` files, or objects.
-
-        Returns
-        -------
-        ndarray of shape (n_samples, n_channels, D, D, D), float32
+        ndarray of shape (n_channels, D, D, D), float32
             ``n_channels`` is 1 (total density), or 2 (total, spin) with
             ``include_spin=True``; values in electrons per cubic Angstrom.
         """
-        self._check_params()
-        samples = check_samples(X)
-        params = {
-            "grid_size": int(self.grid_size),
-            "frame": self.frame,
-            "cube_edge": None if self.cube_edge is None else float(self.cube_edge),
-            "order": int(self.order),
-            "symprec": float(self.symprec),
-            "include_spin": bool(self.include_spin),
-        }
-        d = params["grid_size"]
-        out = np.empty((len(samples), 2 if self.include_spin else 1, d, d, d), dtype=np.float32)
-        cubes = map_samples(
-            _voxelize_sample, samples, n_jobs=self.n_jobs, verbose=self.verbose,
-            desc="Voxelising", unit="density", **params,
+        return _voxelize_sample(
+            sample,
+            index,
+            grid_size=int(self.grid_size),
+            frame=self.frame,
+            cube_edge=None if self.cube_edge is None else float(self.cube_edge),
+            order=int(self.order),
+            symprec=float(self.symprec),
+            include_spin=bool(self.include_spin),
         )
-        # Results arrive in order and are copied into the preallocated output, so
-        # memory holds the output plus the cubes in flight, not two copies.
-        for i, cube in enumerate(cubes):
-            out[i] = cube
-        return out
-
-    def _check_params(self):
-        name = type(self).__name__
-        d = self.grid_size
-        if not isinstance(d, numbers.Integral) or isinstance(d, bool) or d < 2:
-            raise ValueError(f"{name}: grid_size must be an int >= 2, got {d!r}")
-        if self.frame not in _FRAMES:
-            raise ValueError(f"{name}: frame must be one of {_FRAMES}, got {self.frame!r}")
-        if self.frame == "cube":
-            edge = self.cube_edge
-            if (
-                not isinstance(edge, numbers.Real)
-                or isinstance(edge, bool)
-                or not np.isfinite(edge)
-                or edge <= 0
-            ):
-                raise ValueError(
-                    f"{name}: frame='cube' needs cube_edge, a positive length in Angstrom, "
-                    f"got {edge!r}"
-                )
-        order = self.order
-        if not isinstance(order, numbers.Integral) or isinstance(order, bool) or not 0 <= order < 6:
-            raise ValueError(f"{name}: order must be an int from 0 to 5, got {order!r}")
-        if not isinstance(self.symprec, numbers.Real) or not self.symprec > 0:
-            raise ValueError(f"{name}: symprec must be a positive float, got {self.symprec!r}")
-
-    def __sklearn_tags__(self):
-        tags = super().__sklearn_tags__()
-        tags.requires_fit = False  # stateless: fit only validates the parameters
-        tags.transformer_tags.preserves_dtype = []  # output is always float32
-        return tags
 
 
 def _voxelize_sample(obj, index, *, grid_size, frame, cube_edge, order, symprec, include_spin):

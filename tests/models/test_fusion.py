@@ -100,5 +100,5 @@ def test_fusion_errors(real_paths, real_targets):
         _fusion().fit(real_paths, bad)
     with pytest.raises(FileNotFoundError, match="sample 1"):
         _fusion().fit([real_paths[0], "no/such/density.npz"], real_targets[:2])
-    with pytest.raises(ValueError, match="one density or path per sample"):
+    with pytest.raises(ValueError, match="1D sequence of densities"):
         _fusion().fit(np.zeros((8, 3)), real_targets)

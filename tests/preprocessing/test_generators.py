@@ -23,5 +23,5 @@ def test_generator_of_paths_is_refused_with_a_clear_message(gpaw_paths):
 
 
 def test_magpie_refuses_a_generator(gpaw_paths):
-    with pytest.raises(TypeError, match="X must be a list.*got generator"):
+    with pytest.raises(TypeError, match=r"X is a generator.*use up.*list\(X\)"):
         MagpieFeaturizer().fit_transform(p for p in gpaw_paths)
