@@ -20,8 +20,6 @@ skipped with the reason ``TABLE_CHECKS_REASON``, and skecd's own checks
 
 from __future__ import annotations
 
-import torch
-
 #: scikit-learn checks that need no data, or only test an error before any data is read:
 #: they run on every estimator.
 API_CHECKS = frozenset(
@@ -128,8 +126,7 @@ INPUT_KIND: dict[str, str] = {
 }
 
 # Settings with which each network fits the eight samples of the checks (training R^2 > 0.9)
-# in seconds. SEProjectedCNNRegressor gets Adam: the paper's SGD does not train it (see the
-# user guide, "Models").
+# in seconds.
 LEARN_PARAMS: dict[str, dict] = {
     "CGCNNRegressor": {"max_epochs": 60, "lr": 1e-2},
     "ECD3DCNNRegressor": {"max_epochs": 40, "lr": 1e-2, "batch_size": 4},
@@ -147,7 +144,6 @@ LEARN_PARAMS: dict[str, dict] = {
         "max_epochs": 60,
         "lr": 1e-2,
         "batch_size": 4,
-        "optimizer": torch.optim.Adam,
         "module__dense_widths": (32, 16),
     },
 }
