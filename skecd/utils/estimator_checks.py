@@ -59,6 +59,9 @@ INPUT_KINDS = {
     "views": "the axis views of real 30^3 cubes, (n, 3, 30, 30, 30) float32",
     "table": "Magpie features of the real compositions, (n, 132) float64",
     "graphs": "crystal graphs of the real structures (cutoff 5 A)",
+    "local": "local density descriptors of the real densities, (n, 24, 64) float32",
+    "local_table": "flattened local descriptors (24 x 64) joined to density descriptors and "
+    "Magpie features, (n, 1536 + 159)",
 }
 
 # Small real materials of the bundled set (GPAW densities with K_VRH and G_VRH).
@@ -82,8 +85,10 @@ def _real_samples():
 def _valid_data(kind):
     from skecd.preprocessing import (
         AxisProjector,
+        ChargeDensityDescriptor,
         ChargeDensityVoxelizer,
         CrystalGraphFeaturizer,
+        LocalDensityFeaturizer,
         MagpieFeaturizer,
     )
 
@@ -98,6 +103,14 @@ def _valid_data(kind):
         X = MagpieFeaturizer().fit_transform(paths)
     elif kind == "graphs":
         X = CrystalGraphFeaturizer(cutoff=5.0).fit_transform(paths)
+    elif kind == "local":
+        X = LocalDensityFeaturizer(n_points=64).fit_transform(paths)
+    elif kind == "local_table":
+        X = np.hstack([
+            LocalDensityFeaturizer(n_points=64, flatten=True).fit_transform(paths),
+            ChargeDensityDescriptor().fit_transform(paths),
+            MagpieFeaturizer().fit_transform(paths),
+        ]).astype(np.float32)
     else:
         raise ValueError(f"unknown input kind {kind!r}; one of {sorted(INPUT_KINDS)}")
     return X, y

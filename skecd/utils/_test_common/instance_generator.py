@@ -61,6 +61,8 @@ _SKORCH_TABLE = {
 EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
     "CGCNNRegressor": dict(_SKORCH_TABLE),
     "ECD3DCNNRegressor": dict(_SKORCH_TABLE),
+    "InvariantECDRegressor": dict(_SKORCH_TABLE),
+    "InvariantFusionRegressor": dict(_SKORCH_TABLE),
     "MagpieCNNRegressor": dict(_SKORCH_TABLE),
     "SEProjectedCNNRegressor": dict(_SKORCH_TABLE),
 }
@@ -69,6 +71,17 @@ _TINY_ECD = {
     "module__conv1_channels": 4,
     "module__conv2_channels": 4,
     "module__dense_widths": (8, 8),
+}
+
+
+_TINY_INVARIANT = {
+    "max_epochs": 2,
+    "random_state": 0,
+    "early_stopping": False,
+    "module__n_members": 2,
+    "module__point_widths": (16, 16),
+    "module__head_widths": (16,),
+    "module__train_points": None,
 }
 
 
@@ -103,6 +116,12 @@ INIT_PARAMS: dict[str, dict] = {
     "CrystalGraphFeaturizer": {"cutoff": 5.0},
     "ECD3DCNNRegressor": {"max_epochs": 2, "random_state": 0, **_TINY_ECD},
     "FusionRegressor": {"hidden_widths": (16, 8), "max_epochs": 2, "random_state": 0},
+    "InvariantECDRegressor": {**_TINY_INVARIANT},
+    "InvariantFusionRegressor": {
+        **_TINY_INVARIANT, "module__point_channels": 24, "module__n_points": 64,
+        "module__table_widths": (16,),
+    },
+    "LocalDensityFeaturizer": {"n_points": 64, "sigmas": (0.5, 1.0)},
     "MagpieCNNRegressor": {"max_epochs": 10, "random_state": 0, "batch_size": 16},
     "MagpieFeaturizer": {},
     "SEProjectedCNNRegressor": {
@@ -121,6 +140,8 @@ INPUT_KIND: dict[str, str] = {
     "CGCNNRegressor": "graphs",
     "ECD3DCNNRegressor": "cubes",
     "FusionRegressor": "densities",
+    "InvariantECDRegressor": "local",
+    "InvariantFusionRegressor": "local_table",
     "MagpieCNNRegressor": "table",
     "SEProjectedCNNRegressor": "views",
 }
@@ -139,6 +160,8 @@ LEARN_PARAMS: dict[str, dict] = {
         "ecd_branch__ecd3dcnnregressor__lr": 1e-2,
         "ecd_branch__ecd3dcnnregressor__batch_size": 4,
     },
+    "InvariantECDRegressor": {"max_epochs": 80, "lr": 1e-2},
+    "InvariantFusionRegressor": {"max_epochs": 80, "lr": 1e-2},
     "MagpieCNNRegressor": {"max_epochs": 60, "lr": 1e-2},
     "SEProjectedCNNRegressor": {
         "max_epochs": 60,
