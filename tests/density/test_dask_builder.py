@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from skecd.cli import main
 from skecd.datasets import load_fcc_elastic_structures
 from skecd.density import build_densities, read_structures
 from skecd.io import read_gpaw_npz
@@ -128,11 +129,16 @@ def test_dask_builder_equals_serial_survives_a_killed_worker_and_resumes(
 
     # A rerun resumes: finished files are not computed again.
     mtimes = {p.name: p.stat().st_mtime_ns for p in dask_dir.glob("*.npz")}
-    manifest = build_densities(_records(raw, IDS), dask_dir, progress=False, scheduler=client)
+    for m in IDS:  # the rerun reads a folder of CIF files, through the CLI
+        folder = tmp_path / "cifs"
+        folder.mkdir(exist_ok=True)
+        raw.structures[raw.material_ids.index(m)].to(filename=str(folder / f"{m}.cif"))
+    address = client.scheduler.address
+    assert main(["density", str(folder), "-o", str(dask_dir), "--scheduler", address]) == 0
+    manifest = json.loads((dask_dir / "MANIFEST.json").read_text())
     assert manifest["counts"]["done"] == 3 and manifest["counts"]["missing"] == 0
     assert {p.name: p.stat().st_mtime_ns for p in dask_dir.glob("*.npz")}.items() >= mtimes.items()
-    recorded = json.loads((dask_dir / "MANIFEST.json").read_text())
-    assert sorted(e["material_id"] for e in recorded["done"]) == sorted(IDS)
+    assert sorted(e["material_id"] for e in manifest["done"]) == sorted(IDS)
 
     for m in IDS[:2]:  # identical to the serial run
         a, b = read_gpaw_npz(serial_dir / f"{m}.npz"), read_gpaw_npz(dask_dir / f"{m}.npz")
