@@ -182,6 +182,35 @@ def _run_child(args, step):
     return record
 
 
+def report(results):
+    """The results as a reStructuredText list-table (the one in the docs)."""
+    rows = [
+        "   * - N",
+        "     - CHGCAR files on disk (MB)",
+        "     - voxelise: wall, with start-up (s)",
+        "     - voxelise: peak RSS (MB)",
+        "     - cache on disk (MB)",
+        "     - train: one epoch (s)",
+        "     - train: samples/s",
+        "     - train: peak RSS (MB)",
+    ]
+    for key, run in sorted(results["runs"].items(), key=lambda kv: (kv[1]["n"], kv[0])):
+        vox = run["voxelize"]
+        replicated = isinstance(vox, str)
+        train = run["train_epoch"]
+        rows += [
+            f"   * - {run['n']:,}" + (" (rows copied, see below)" if replicated else ""),
+            f"     - {run['chgcar_disk_mb']:.0f}" if "chgcar_disk_mb" in run else "     - ",
+            "     - not run" if replicated else f"     - {vox['wall_s']:.0f}",
+            "     - " if replicated else f"     - {vox['peak_rss_tree_mb']:.0f}",
+            f"     - {run['cache_disk_mb']:.0f}",
+            f"     - {train['epoch_s']:.0f}",
+            f"     - {train['samples_per_s']:.1f}",
+            f"     - {train['peak_rss_tree_mb']:.0f}",
+        ]
+    return "\n".join([".. list-table::", "   :header-rows: 1", "", *rows])
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--workdir", required=True, help="folder for CHGCAR files and the cache")
@@ -191,6 +220,7 @@ def main(argv=None):
     parser.add_argument("--chunk-size", type=int, default=64)
     parser.add_argument("--batch-size", type=int, default=32)
     parser.add_argument("--out", type=Path, default=OUT)
+    parser.add_argument("--report", action="store_true", help="print the table of --out and exit")
     parser.add_argument(
         "--replicated",
         action="store_true",
@@ -210,6 +240,9 @@ def main(argv=None):
         return 0
 
     results = json.loads(args.out.read_text()) if args.out.is_file() else {"runs": {}}
+    if args.report:
+        print(report(results))
+        return 0
     results["machine"] = {
         "python": platform.python_version(),
         "cpus": os.cpu_count(),
