@@ -129,7 +129,22 @@ def step_train(args):
         vox = ChargeDensityVoxelizer(grid_size=args.grid_size)
         cache = voxelize_to_cache(vox, paths, Path(args.workdir) / "cache")  # complete: opens it
     y = np.asarray(_targets(paths))
-    net = ECD3DCNNRegressor(max_epochs=1, batch_size=args.batch_size, random_state=0)
+    from skorch.callbacks import Callback
+
+    progress = Path(args.workdir) / f"progress_train_{args.n[0]}.json"
+
+    class _Progress(Callback):
+        # so that a run stopped before the end of the epoch still says how far it got
+        def on_batch_end(self, net, batch=None, training=None, **kwargs):
+            done = len(net.history[-1, "batches"])
+            if done % 10 == 0:
+                progress.write_text(
+                    json.dumps({"batches_done": done, "samples_done": done * args.batch_size})
+                )
+
+    net = ECD3DCNNRegressor(
+        max_epochs=1, batch_size=args.batch_size, random_state=0, callbacks=[_Progress()]
+    )
     start = time.perf_counter()
     net.fit(cache, y)
     seconds = time.perf_counter() - start
@@ -167,6 +182,11 @@ def _run_child(args, step):
                 peak[0] = max(peak[0], rss)
             except psutil.Error:
                 pass
+            if int(time.perf_counter() - start) % 10 == 0:  # for a run stopped before its end
+                record = {"peak_rss_tree_mb": peak[0] / 2**20, "s": time.perf_counter() - start}
+                (Path(args.workdir) / f"peak_{step}_{args.n[0]}.json").write_text(
+                    json.dumps(record)
+                )
             stop.wait(0.2)
 
     thread = threading.Thread(target=sample, daemon=True)
