@@ -206,13 +206,13 @@ def report(results):
     """The results as a reStructuredText list-table (the one in the docs)."""
     rows = [
         "   * - N",
-        "     - CHGCAR files on disk (MB)",
+        "     - CHGCAR files on disk (MiB)",
         "     - voxelise: wall, with start-up (s)",
-        "     - voxelise: peak RSS (MB)",
-        "     - cache on disk (MB)",
+        "     - voxelise: peak RSS (MiB)",
+        "     - cache on disk (MiB)",
         "     - train: one epoch (s)",
         "     - train: samples/s",
-        "     - train: peak RSS (MB)",
+        "     - train: peak RSS (MiB)",
     ]
     for key, run in sorted(results["runs"].items(), key=lambda kv: (kv[1]["n"], kv[0])):
         vox = run["voxelize"]
