@@ -17,6 +17,7 @@ from ._settings import (
     initial_magnetic_moments,
     primitive_standard_cell,
 )
+from ._structures import read_structures
 
 __all__ = [
     "GPAW_SETTINGS",
@@ -27,4 +28,5 @@ __all__ = [
     "initial_magnetic_moments",
     "primitive_standard_cell",
     "read_structure_records",
+    "read_structures",
 ]

@@ -16,9 +16,11 @@ from pymatgen.core import Structure
 from tqdm.auto import tqdm
 
 from ..io import read_gpaw_npz, write_gpaw_npz
+from ..utils import parallel_backend
 from ..utils._atomic import atomic_write
 from ._gpaw import compute_density, import_gpaw
 from ._settings import describe_settings
+from ._structures import read_structures
 
 __all__ = ["build_densities", "read_structure_records"]
 
@@ -81,12 +83,18 @@ def read_structure_records(path):
 
 def _compute_and_write(material_id, structure, outdir, log_dir):
     """Worker: compute one density, write it atomically, report what happened."""
+    out = Path(outdir) / f"{material_id}.npz"
+    if out.is_file():
+        # Only files missing when the run started are given to workers, so this one was
+        # written by an earlier attempt of this very task whose worker died before its
+        # result came back (dask then runs the task again): keep it, do not recompute.
+        return _entry_from_file(out, material_id)
     start = time.process_time()
     entry = {"material_id": material_id, "formula": structure.composition.reduced_formula}
     try:
         txt = None if log_dir is None else str(Path(log_dir) / f"{material_id}.txt")
         rho = compute_density(structure, txt=txt)  # one thread (see compute_density)
-        write_gpaw_npz(rho, Path(outdir) / f"{material_id}.npz")
+        write_gpaw_npz(rho, out)
     except Exception as exc:  # recorded, never stops the run
         entry["error"] = f"{type(exc).__name__}: {exc}"
         entry["traceback"] = traceback.format_exc(limit=5)
@@ -141,7 +149,16 @@ def _code_versions():
 
 
 def build_densities(
-    records, outdir, *, n_jobs=1, progress=True, log_dir=None, existing=(), retry_failed=False
+    records,
+    outdir,
+    *,
+    n_jobs=None,
+    progress=True,
+    log_dir=None,
+    existing=(),
+    retry_failed=False,
+    backend=None,
+    scheduler=None,
 ):
     """Compute and save the density of every record, resuming an earlier run.
 
@@ -158,12 +175,14 @@ def build_densities(
     ----------
     records : list of dict or str or path-like
         Records ``{"material_id": str, "structure": Structure}``, or a JSON file
-        of them read with :func:`read_structure_records`.
+        of them, a CIF or POSCAR file, or a folder of such files, read with
+        :func:`skecd.density.read_structures`.
     outdir : str or path-like
         Output directory, created if needed.
-    n_jobs : int, default=1
-        Number of worker processes (joblib's loky backend), one material each,
-        one thread each. ``-1`` uses all CPUs.
+    n_jobs : int or None, default=None
+        Number of workers, one material each, one thread each. ``-1`` uses all
+        CPUs (with dask, every worker thread of the cluster). None means 1,
+        or -1 with a ``scheduler`` or the dask backend.
     progress : bool, default=True
         Show a tqdm progress bar.
     log_dir : str, path-like or None, default=None
@@ -177,6 +196,17 @@ def build_densities(
         Compute again the materials that ``failures.json`` records as failed
         (by default they keep their recorded failure: most are deterministic,
         such as an element without a PAW setup or an SCF that does not converge).
+    backend : str or None, default=None
+        joblib backend of the workers: None keeps the active one (loky worker
+        processes unless a :func:`joblib.parallel_config` says otherwise);
+        ``"dask"`` runs on the default dask.distributed client.
+    scheduler : str, distributed.Client or None, default=None
+        Address of a dask scheduler (or a client): the materials are computed
+        on that cluster's workers (see :func:`skecd.utils.parallel_backend`).
+        Each worker writes its ``.npz`` atomically and this process updates the
+        manifest as each result arrives, so a worker that dies loses only the
+        material it was computing (dask gives it to another worker), and a
+        rerun skips every finished file.
 
     Returns
     -------
@@ -187,7 +217,7 @@ def build_densities(
     """
     import_gpaw()  # fail early, with the install hint, before any work
     if not isinstance(records, (list, tuple)):
-        records = read_structure_records(records)
+        records = read_structures(records)
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     if log_dir is not None:
@@ -251,9 +281,11 @@ def build_densities(
         delayed(_compute_and_write)(r["material_id"], r["structure"], str(outdir), log_dir)
         for r in todo
     )
-    results = Parallel(n_jobs=n_jobs, backend="loky", return_as="generator_unordered")(jobs)
-    with tqdm(total=len(todo), desc="GPAW densities", unit="material", disable=not progress) as bar:
-        for entry in results:
+    with (
+        parallel_backend(backend, scheduler=scheduler),
+        tqdm(total=len(todo), desc="GPAW densities", unit="material", disable=not progress) as bar,
+    ):
+        for entry in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs):
             mid = entry["material_id"]
             if "error" in entry:
                 failed[mid] = entry

@@ -27,17 +27,32 @@ def add_parser(subparsers):
             "Compute the valence charge density of every structure in STRUCTURES "
             "(a JSON list, optionally gzipped, of records with 'material_id' and "
             "'structure' as pymatgen Structure.as_dict(), like the bundled "
-            "fcc_fm3m_elastic.json.gz) with GPAW and the settings of skecd's bundled "
+            "fcc_fm3m_elastic.json.gz; or a CIF or POSCAR file, or a folder of them, "
+            "named by file name) with GPAW and the settings of skecd's bundled "
             "densities. Writes OUTDIR/<material_id>.npz, skipping those that exist "
             "(resumable), records failures in OUTDIR/failures.json without stopping, "
             "and the run in OUTDIR/MANIFEST.json. Needs GPAW: pip install 'skecd[dft]'."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    parser.add_argument("structures", metavar="STRUCTURES", help="JSON (.json or .json.gz) file")
+    parser.add_argument(
+        "structures",
+        metavar="STRUCTURES",
+        help="JSON (.json or .json.gz) file of records, a CIF or POSCAR file, or a folder of them",
+    )
     parser.add_argument("-o", "--outdir", required=True, help="output directory")
     parser.add_argument(
-        "-j", "--n-jobs", type=int, default=1, help="worker processes (one material each)"
+        "-j",
+        "--n-jobs",
+        type=int,
+        default=None,
+        help="workers, one material each (default: 1, or every worker of a dask cluster)",
+    )
+    parser.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="address of a dask.distributed scheduler (tcp://host:8786): compute on its workers",
     )
     parser.add_argument("--log-dir", default=None, help="directory for GPAW's text logs")
     parser.add_argument(
@@ -69,6 +84,7 @@ def _run(args) -> int:
         log_dir=args.log_dir,
         existing=args.existing,
         retry_failed=args.retry_failed,
+        scheduler=args.scheduler,
     )
     counts = manifest["counts"]
     print(

@@ -6,6 +6,12 @@ views), ``MagpieCNNRegressor`` (2D CNN on Magpie features) and
 ``FusionRegressor`` (a head on the penultimate outputs of a Magpie and an ECD
 branch). ``CGCNNRegressor`` is the crystal-graph baseline of Xie & Grossman.
 ``SkecdNetRegressor`` is the shared skorch base.
+
+``AcceleratedECD3DCNNRegressor`` and ``SkecdAccelerateMixin`` (multi-process
+and multi-GPU training through Hugging Face Accelerate) are imported on first
+use, as importing skorch's Accelerate support is slow; they are left out of
+``__all__`` because they need an ``Accelerator`` argument and the optional
+``accelerate`` package.
 """
 
 from ._base import SkecdNetRegressor
@@ -40,3 +46,14 @@ __all__ = [
     "SkecdNetRegressor",
     "make_invariant_fusion",
 ]
+
+
+_ACCELERATE = ("AcceleratedECD3DCNNRegressor", "SkecdAccelerateMixin")
+
+
+def __getattr__(name):
+    if name in _ACCELERATE:  # lazy: skorch.hf imports accelerate (seconds)
+        from . import _accelerate
+
+        return getattr(_accelerate, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

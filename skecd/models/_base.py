@@ -27,6 +27,8 @@ from skorch.callbacks import Callback
 from skorch.dataset import unpack_data
 from skorch.utils import to_device
 
+from ._lazy import LazyDataset, check_lazy_X, is_lazy_input
+
 __all__ = ["SkecdNetRegressor"]
 
 
@@ -235,6 +237,8 @@ class SkecdNetRegressor(NeuralNetRegressor):
 
     def _check_X(self, X, reset):
         """Validate ``X`` (and set ``n_features_in_`` when ``reset``)."""
+        if is_lazy_input(X):  # an on-disk array: checked from its metadata, never loaded
+            return check_lazy_X(self, X, reset)
         X = validate_data(
             self, X, reset=reset, dtype=np.float32, allow_nd=True, ensure_all_finite=True
         )
@@ -281,6 +285,12 @@ class SkecdNetRegressor(NeuralNetRegressor):
         if len(y) != n_samples:
             raise ValueError(f"y: {len(y)} targets for {n_samples} samples in X.")
         return y
+
+    def get_dataset(self, X, y=None):
+        """skorch's dataset, or a :class:`LazyDataset` reading an on-disk ``X`` per sample."""
+        if is_lazy_input(X):
+            return LazyDataset(X, y)
+        return super().get_dataset(X, y)
 
     # ------------------------------------------------------------ RNG control
     def _rng_devices(self):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import numbers
 
 import numpy as np
@@ -64,6 +65,16 @@ def _default_branches(random_state):
     )
     ecd = make_pipeline(ChargeDensityVoxelizer(), ECD3DCNNRegressor(random_state=random_state))
     return magpie, ecd
+
+
+def _float32(density):
+    """The density with float32 grids: every sample is held for both branches, and the
+    CHGCAR reader gives float64 (twice the memory for no gain: the voxels are float32)."""
+    grids = [g for g in (density.total, density.spin) if g is not None]
+    if all(g.dtype == np.float32 for g in grids):
+        return density
+    spin = None if density.spin is None else density.spin.astype(np.float32)
+    return dataclasses.replace(density, total=density.total.astype(np.float32), spin=spin)
 
 
 class FusionRegressor(RegressorMixin, BaseEstimator):
@@ -158,7 +169,7 @@ class FusionRegressor(RegressorMixin, BaseEstimator):
         """Read every sample once; both branches then get the same objects."""
         samples = check_samples(X, kind="density")
         out = np.empty(len(samples), dtype=object)
-        out[:] = [load_density(obj, index=i) for i, obj in enumerate(samples)]
+        out[:] = [_float32(load_density(obj, index=i)) for i, obj in enumerate(samples)]
         return out
 
     @staticmethod

@@ -3,11 +3,15 @@
 ``ChargeDensityVoxelizer`` resamples densities onto fixed-size cubes,
 ``AxisProjector`` makes the three axis views of a cube, ``MagpieFeaturizer``
 computes matminer's Magpie composition features, ``CrystalGraphFeaturizer``
-builds the crystal graphs of CGCNN from structures. ``BaseSampleFeaturizer`` is
-the base of the per-sample featurisers (its docstring says how to add one).
+builds the crystal graphs of CGCNN from structures, ``LocalDensityFeaturizer``
+the rotation-invariant local descriptors of the invariant network.
+``BaseSampleFeaturizer`` is the base of the per-sample featurisers (its docstring
+says how to add one). ``voxelize_to_cache`` writes the cubes once to disk as a
+lazily read ``VoxelArray``.
 """
 
 from ._base import BaseSampleFeaturizer
+from ._cache import VoxelArray, voxelize_to_cache
 from ._descriptors import ChargeDensityDescriptor
 from ._graph import CrystalGraph, CrystalGraphFeaturizer, atom_feature_names
 from ._local import LocalDensityFeaturizer
@@ -24,5 +28,7 @@ __all__ = [
     "CrystalGraphFeaturizer",
     "LocalDensityFeaturizer",
     "MagpieFeaturizer",
+    "VoxelArray",
     "atom_feature_names",
+    "voxelize_to_cache",
 ]

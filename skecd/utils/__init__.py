@@ -1,5 +1,6 @@
-"""Utilities shared across skecd: discovery of public estimators and input checks."""
+"""Utilities shared across skecd: discovery of public estimators, the parallel backend."""
 
 from ._discovery import all_estimators
+from ._parallel import parallel_backend
 
-__all__ = ["all_estimators"]
+__all__ = ["all_estimators", "parallel_backend"]

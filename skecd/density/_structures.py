@@ -1,0 +1,126 @@
+"""Structures for the density builder from JSON records, CIF/POSCAR files or folders of them."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+__all__ = ["read_structures"]
+
+# Suffixes (before an optional .gz/.bz2/.xz) that pymatgen's Structure.from_file reads.
+_STRUCTURE_SUFFIXES = (".cif", ".vasp", ".poscar", ".mcif")
+_VASP_NAMES = ("POSCAR", "CONTCAR")
+_COMPRESSED = (".gz", ".bz2", ".xz")
+
+
+def _is_structure_file(path):
+    name = path.name
+    for ext in _COMPRESSED:
+        if name.lower().endswith(ext):
+            name = name[: -len(ext)]
+    return name.lower().endswith(_STRUCTURE_SUFFIXES) or name.upper().startswith(_VASP_NAMES)
+
+
+def _is_json(path):
+    return path.name.lower().endswith((".json", ".json.gz"))
+
+
+def _material_id(path):
+    """File name without its extensions; the folder's name for a bare POSCAR or CONTCAR."""
+    name = path.name
+    for ext in _COMPRESSED:
+        if name.lower().endswith(ext):
+            name = name[: -len(ext)]
+    if name.upper() in _VASP_NAMES:
+        return path.resolve().parent.name
+    for ext in _STRUCTURE_SUFFIXES:
+        if name.lower().endswith(ext):
+            return name[: -len(ext)]
+    return name
+
+
+def _read_file(path):
+    from pymatgen.core import Structure
+
+    try:
+        # primitive=False keeps the cell as written; the builder standardises it itself
+        structure = Structure.from_file(str(path), primitive=False)
+    except Exception as exc:
+        raise ValueError(f"Could not read a structure from {str(path)!r}: {exc}") from exc
+    return {"material_id": _material_id(path), "structure": structure}
+
+
+def read_structures(path):
+    """Read the structures to compute, from a JSON file, a structure file or a folder.
+
+    Parameters
+    ----------
+    path : str or path-like
+        One of
+
+        - a JSON list of records (``.json`` or ``.json.gz``), read with
+          :func:`skecd.density.read_structure_records`;
+        - one CIF or VASP POSCAR/CONTCAR file (``*.cif``, ``*.vasp``,
+          ``*.poscar``, ``POSCAR*``, ``CONTCAR*``, optionally compressed);
+        - a folder of such files (not searched recursively; hidden files are
+          ignored, any other file is an error).
+
+        A file's material id (its output name) is its name without the
+        extensions (``mp-134.cif`` -> ``mp-134``); a file named ``POSCAR`` or
+        ``CONTCAR`` takes the name of its folder.
+
+    Returns
+    -------
+    list of dict
+        ``{"material_id": str, "structure": Structure}``, files in name order.
+
+    Raises
+    ------
+    ValueError
+        Naming a file that cannot be read, is not a structure file, or gives a
+        material id that appears twice.
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from skecd.datasets import load_fcc_elastic_structures
+    >>> from skecd.density import read_structures
+    >>> raw = load_fcc_elastic_structures()
+    >>> folder = tempfile.mkdtemp()
+    >>> _ = raw.structures[0].to(filename=os.path.join(folder, raw.material_ids[0] + ".cif"))
+    >>> [r["material_id"] for r in read_structures(folder)] == raw.material_ids[:1]
+    True
+    """
+    from ._builder import read_structure_records
+
+    path = Path(path)
+    if path.is_dir():
+        files = sorted(p for p in path.iterdir() if not p.name.startswith("."))
+        other = [p.name for p in files if not p.is_file() or not _is_structure_file(p)]
+        if other:
+            raise ValueError(
+                f"{path}: not structure files (expected CIF or POSCAR): {', '.join(other[:5])}"
+                + (f" and {len(other) - 5} more" if len(other) > 5 else "")
+            )
+        if not files:
+            raise ValueError(f"{path}: the folder holds no structure file")
+        records = [_read_file(p) for p in files]
+    elif not path.exists():
+        raise FileNotFoundError(f"No such structures file or folder: {str(path)!r}")
+    elif _is_json(path):
+        return read_structure_records(path)
+    elif _is_structure_file(path):
+        records = [_read_file(path)]
+    else:
+        raise ValueError(
+            f"{str(path)!r}: expected a JSON list of records, a CIF or POSCAR file, or a folder"
+        )
+    seen = {}
+    for r, p in zip(records, files if path.is_dir() else [path]):
+        mid = r["material_id"]
+        if not mid or os.sep in mid or mid.startswith("."):
+            raise ValueError(f"{p}: material id {mid!r} cannot name a file")
+        if mid in seen:
+            raise ValueError(f"{p}: material id {mid!r} also comes from {seen[mid]}")
+        seen[mid] = p.name
+    return records
