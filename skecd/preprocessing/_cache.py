@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 
-from ._samples import check_samples
+from ..io import check_samples
 
 __all__ = ["VoxelArray", "voxelize_to_cache"]
 
