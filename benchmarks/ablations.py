@@ -70,24 +70,32 @@ BASE = {**DEFAULT_SETTINGS, "grid": 32, "frame": "cell", "epochs": 12, "n_jobs":
 
 ABLATIONS = {
     "se_sgd_e12": ("cnn2d_ecd", {}, {}, "2D-CNN+ECD (SE), SGD lr 1e-3, 12 epochs (refit)"),
-    "se_adam_e12": ("cnn2d_ecd", {}, {"optimizer": torch.optim.Adam},
-                    "2D-CNN+ECD (SE), Adam lr 1e-3, 12 epochs"),
+    "se_adam_e12": (
+        "cnn2d_ecd",
+        {},
+        {"optimizer": torch.optim.Adam},
+        "2D-CNN+ECD (SE), Adam lr 1e-3, 12 epochs",
+    ),
     "se_sgd_e40": ("cnn2d_ecd", {"epochs": 40}, {}, "2D-CNN+ECD (SE), SGD lr 1e-3, 40 epochs"),
     "cnn3d_e12": ("cnn3d_ecd", {}, {}, "3D-CNN+ECD, grid 32, 12 epochs (refit)"),
-    "cnn3d_rawy_e12": ("cnn3d_ecd", {}, {"standardize_y": False},
-                       "3D-CNN+ECD, standardize_y=False"),
+    "cnn3d_rawy_e12": (
+        "cnn3d_ecd",
+        {},
+        {"standardize_y": False},
+        "3D-CNN+ECD, standardize_y=False",
+    ),
     "cnn3d_grid24_e12": ("cnn3d_ecd", {"grid": 24}, {}, "3D-CNN+ECD, grid 24"),
     "cnn3d_e30": ("cnn3d_ecd", {"epochs": 30}, {}, "3D-CNN+ECD, 30 epochs"),
-    "se_sgd_lr1e-2_e12": ("cnn2d_ecd", {}, {"lr": 1e-2},
-                          "2D-CNN+ECD (SE), SGD lr 1e-2, 12 epochs"),
+    "se_sgd_lr1e-2_e12": ("cnn2d_ecd", {}, {"lr": 1e-2}, "2D-CNN+ECD (SE), SGD lr 1e-2, 12 epochs"),
     "cnn3d_grid48_e12": ("cnn3d_ecd", {"grid": 48}, {}, "3D-CNN+ECD, grid 48"),
     "fusion_e30": ("fusion", {"epochs": 30}, {}, "Fusion (Magpie+ECD), 30 epochs"),
 }
 
 
 def _describe(params):
-    return {k: (f"{v.__module__}.{v.__name__}" if isinstance(v, type) else v)
-            for k, v in params.items()}
+    return {
+        k: (f"{v.__module__}.{v.__name__}" if isinstance(v, type) else v) for k, v in params.items()
+    }
 
 
 def run_ablation(name, results_dir, data, progress=True):
@@ -115,23 +123,33 @@ def run_ablation(name, results_dir, data, progress=True):
         except (AttributeError, KeyError, TypeError):
             train_loss = None
         record = {
-            "ablation": name, "label": label, "model": model, "target": TARGET,
-            "protocol": "cv", "split": split, "n_train": int(len(train)),
+            "ablation": name,
+            "label": label,
+            "model": model,
+            "target": TARGET,
+            "protocol": "cv",
+            "split": split,
+            "n_train": int(len(train)),
             "settings": {k: s[k] for k in spec.settings},
             "estimator_params": _describe(params),
             "material_ids": [data.material_ids[i] for i in test],
-            "y_true": y[test].tolist(), "y_pred": y_pred.astype(np.float64).tolist(),
+            "y_true": y[test].tolist(),
+            "y_pred": y_pred.astype(np.float64).tolist(),
             "pred_std": float(np.std(y_pred)),
             "metrics": regression_metrics(y[test], y_pred),
-            "train_loss": train_loss, "fit_seconds": fit_seconds,
+            "train_loss": train_loss,
+            "fit_seconds": fit_seconds,
             "machine": machine_description(),
             "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         }
         write_json(path, record)
         records.append(record)
         if progress:
-            print(f"{name} {split}: R^2 {record['metrics']['r2']:.3f} "
-                  f"RMSE {record['metrics']['rmse']:.1f} fit {fit_seconds:.0f} s", flush=True)
+            print(
+                f"{name} {split}: R^2 {record['metrics']['r2']:.3f} "
+                f"RMSE {record['metrics']['rmse']:.1f} fit {fit_seconds:.0f} s",
+                flush=True,
+            )
     return records
 
 
@@ -142,8 +160,11 @@ REFERENCES = {
     "fusion": ("fusion", {}, "Fusion (Magpie+ECD), 12 epochs (benchmark)"),
     "se_sgd_e12": ("cnn2d_ecd", {}, "2D-CNN+ECD (SE), SGD lr 1e-3, 12 epochs (benchmark)"),
     "cnn3d_e12": ("cnn3d_ecd", {}, "3D-CNN+ECD, grid 32, frame cell, 12 epochs (benchmark)"),
-    "cnn3d_conventional_e12": ("cnn3d_ecd", {"frame": "conventional"},
-                               "3D-CNN+ECD, frame conventional (benchmark)"),
+    "cnn3d_conventional_e12": (
+        "cnn3d_ecd",
+        {"frame": "conventional"},
+        "3D-CNN+ECD, frame conventional (benchmark)",
+    ),
 }
 
 
@@ -164,8 +185,12 @@ def _row(recs, label, model, source):
     y_true = np.concatenate([r["y_true"] for r in recs])
     y_pred = np.concatenate([r["y_pred"] for r in recs])
     return {
-        "label": label, "model": model, "source": source, "settings": recs[0]["settings"],
-        "estimator_params": recs[0].get("estimator_params", {}), "n_folds": len(recs),
+        "label": label,
+        "model": model,
+        "source": source,
+        "settings": recs[0]["settings"],
+        "estimator_params": recs[0].get("estimator_params", {}),
+        "n_folds": len(recs),
         **{f"{k}_mean": float(v.mean()) for k, v in m.items()},
         **{f"{k}_std": float(v.std(ddof=1)) for k, v in m.items()},  # as the benchmark
         "pooled": regression_metrics(y_true, y_pred),
@@ -194,18 +219,36 @@ def summarize(results_dir, benchmark_dir=None):
     if len(same) > 1:
         raise RuntimeError("the rows were not computed on the same test folds")
     out = Path(results_dir) / "ablations"
-    write_json(out / "summary.json", {"target": TARGET, "base_settings": BASE,
-                                      "same_test_folds": True, "rows": rows})
-    header = ["Model and change", "K_VRH R^2", "RMSE (GPa)", "MAE (GPa)", "log10-MAE",
-              "smallest std of a fold's predictions (GPa)", "fit, 5 folds (s)"]
-    table = [[r["label"], f"{r['r2_mean']:.3f} ± {r['r2_std']:.3f}",
-              f"{r['rmse_mean']:.1f} ± {r['rmse_std']:.1f}",
-              f"{r['mae_mean']:.1f} ± {r['mae_std']:.1f}",
-              f"{r['log10_mae_mean']:.3f} ± {r['log10_mae_std']:.3f}",
-              f"{r['min_fold_pred_std']:.2f}", f"{r['fit_seconds_total']:.0f}"]
-             for r in rows.values()]
-    lines = [f"# Ablations on {TARGET}, 5-fold cv (seed 0), mean ± std over folds", "",
-             *markdown_table(header, table)]
+    write_json(
+        out / "summary.json",
+        {"target": TARGET, "base_settings": BASE, "same_test_folds": True, "rows": rows},
+    )
+    header = [
+        "Model and change",
+        "K_VRH R^2",
+        "RMSE (GPa)",
+        "MAE (GPa)",
+        "log10-MAE",
+        "smallest std of a fold's predictions (GPa)",
+        "fit, 5 folds (s)",
+    ]
+    table = [
+        [
+            r["label"],
+            f"{r['r2_mean']:.3f} ± {r['r2_std']:.3f}",
+            f"{r['rmse_mean']:.1f} ± {r['rmse_std']:.1f}",
+            f"{r['mae_mean']:.1f} ± {r['mae_std']:.1f}",
+            f"{r['log10_mae_mean']:.3f} ± {r['log10_mae_std']:.3f}",
+            f"{r['min_fold_pred_std']:.2f}",
+            f"{r['fit_seconds_total']:.0f}",
+        ]
+        for r in rows.values()
+    ]
+    lines = [
+        f"# Ablations on {TARGET}, 5-fold cv (seed 0), mean ± std over folds",
+        "",
+        *markdown_table(header, table),
+    ]
     (out / "summary.md").write_text("\n".join(lines) + "\n")
     (out / "summary.rst.txt").write_text("\n".join(rst_table(header, table)))
     print("\n".join(lines))
@@ -214,13 +257,20 @@ def summarize(results_dir, benchmark_dir=None):
 
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument("ablations", nargs="*", metavar="NAME",
-                   help=f"ablations to run, among {', '.join(ABLATIONS)}")
+    p.add_argument(
+        "ablations",
+        nargs="*",
+        metavar="NAME",
+        help=f"ablations to run, among {', '.join(ABLATIONS)}",
+    )
     p.add_argument("--results-dir", default="skecd_ablations")
     p.add_argument("--report-only", action="store_true")
-    p.add_argument("--benchmark-dir", default=None,
-                   help="results directory of a full `skecd benchmark` run (grid 32, 12 "
-                        "epochs, seed 0) whose cv results are added as reference rows")
+    p.add_argument(
+        "--benchmark-dir",
+        default=None,
+        help="results directory of a full `skecd benchmark` run (grid 32, 12 "
+        "epochs, seed 0) whose cv results are added as reference rows",
+    )
     args = p.parse_args(argv)
     unknown = [a for a in args.ablations if a not in ABLATIONS]
     if unknown:

@@ -50,8 +50,9 @@ def _plain_conv(net):
     net = copy.deepcopy(net)
     for name, child in list(net.features.named_children()):
         if isinstance(child, PatchConv3d):
-            plain = nn.Conv3d(child.in_channels, child.out_channels, child.kernel_size,
-                              stride=child.stride)
+            plain = nn.Conv3d(
+                child.in_channels, child.out_channels, child.kernel_size, stride=child.stride
+            )
             plain.load_state_dict(child.state_dict())
             net.features._modules[name] = plain
     return net
@@ -63,8 +64,12 @@ def _cases(grid):
     yield "ECD3DCNN (PatchConv3d)", ecd, (1, grid, grid, grid), torch.optim.Adam
     yield "ECD3DCNN (nn.Conv3d)", _plain_conv(ecd), (1, grid, grid, grid), torch.optim.Adam
     yield "SEProjectedCNN", SEProjectedCNN(grid_size=grid), (3, grid, grid, grid), torch.optim.Adam
-    yield ("InvariantECDNet", InvariantECDNet(n_features=24, n_outputs=2, train_points=None),
-           (24, 4096), torch.optim.AdamW)
+    yield (
+        "InvariantECDNet",
+        InvariantECDNet(n_features=24, n_outputs=2, train_points=None),
+        (24, 4096),
+        torch.optim.AdamW,
+    )
 
 
 def _step_rate(net, shape, opt_cls, batch, steps):
@@ -115,23 +120,42 @@ def main(argv=None):
             flops, seconds = _step_rate(net, shape, opt_cls, args.batch_size, args.steps)
             ref = (ref + _matmul_rate()) / 2  # before and after: the load may change
             rate = flops / seconds / 1e9
-            rows.append({
-                "network": name, "grid_size": grid if "Invariant" not in name else None,
-                "batch_size": args.batch_size, "gflop_per_step": flops / 1e9,
-                "seconds_per_step": seconds, "gflops": rate, "matmul_gflops": ref,
-                "share_of_matmul": rate / ref,
-            })
+            rows.append(
+                {
+                    "network": name,
+                    "grid_size": grid if "Invariant" not in name else None,
+                    "batch_size": args.batch_size,
+                    "gflop_per_step": flops / 1e9,
+                    "seconds_per_step": seconds,
+                    "gflops": rate,
+                    "matmul_gflops": ref,
+                    "share_of_matmul": rate / ref,
+                }
+            )
             r = rows[-1]
-            print(f"{name:<24} D={str(r['grid_size']):>4}  {r['gflop_per_step']:8.1f} GFLOP/step  "
-                  f"{seconds:7.3f} s  {rate:6.1f} GFLOP/s  matmul {ref:6.1f}  "
-                  f"{100 * r['share_of_matmul']:5.1f}%", flush=True)
+            print(
+                f"{name:<24} D={str(r['grid_size']):>4}  {r['gflop_per_step']:8.1f} GFLOP/step  "
+                f"{seconds:7.3f} s  {rate:6.1f} GFLOP/s  matmul {ref:6.1f}  "
+                f"{100 * r['share_of_matmul']:5.1f}%",
+                flush=True,
+            )
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    RESULTS.write_text(json.dumps({
-        "machine": {"processor": platform.processor() or platform.machine(),
-                    "cpu_count": os.cpu_count(), "torch": torch.__version__,
-                    "threads": args.threads, "load_average_1min": os.getloadavg()[0]},
-        "results": rows,
-    }, indent=2) + "\n")
+    RESULTS.write_text(
+        json.dumps(
+            {
+                "machine": {
+                    "processor": platform.processor() or platform.machine(),
+                    "cpu_count": os.cpu_count(),
+                    "torch": torch.__version__,
+                    "threads": args.threads,
+                    "load_average_1min": os.getloadavg()[0],
+                },
+                "results": rows,
+            },
+            indent=2,
+        )
+        + "\n"
+    )
     print(f"wrote {RESULTS.name}")
 
 

@@ -48,10 +48,12 @@ TARGETS = ("K_VRH", "G_VRH")
 
 def _features(densities):
     local = LocalDensityFeaturizer().fit_transform(densities)
-    table = np.hstack([
-        ChargeDensityDescriptor().fit_transform(densities),
-        MagpieFeaturizer().fit_transform(densities),
-    ])
+    table = np.hstack(
+        [
+            ChargeDensityDescriptor().fit_transform(densities),
+            MagpieFeaturizer().fit_transform(densities),
+        ]
+    )
     return {
         "invariant_ecd": local,
         "invariant_fusion": np.hstack([local.reshape(len(local), -1), table]).astype(np.float32),
@@ -86,7 +88,8 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--protocols", nargs="+", default=["cv", "transfer", "loeo"])
     parser.add_argument(
-        "--models", nargs="+",
+        "--models",
+        nargs="+",
         default=["invariant_ecd", "invariant_fusion", "rf_magpie", "rf_descriptors_magpie"],
     )
     args = parser.parse_args(argv)
@@ -117,8 +120,10 @@ def main(argv=None):
         dens = [other.data[i] for i in keep]
         y_other = other.target[keep]
         feats_other = _features(dens)
-        out["transfer"] = {"n_test": len(keep), "space_groups": sorted(
-            {int(other.space_groups[i]) for i in keep})}
+        out["transfer"] = {
+            "n_test": len(keep),
+            "space_groups": sorted({int(other.space_groups[i]) for i in keep}),
+        }
         for name in args.models:
             pred = _fit_predict(name, feats[name], y, feats_other[name])
             out["transfer"][name] = _scores(y_other, pred)

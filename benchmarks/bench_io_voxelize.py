@@ -123,12 +123,15 @@ def bench_gpaw_set(paths, sizes):
 
 def print_table(results):
     print(f"\n(a) reading the bundled CHGCARs (best of {results['repeat']})")
-    print(f"{'file':<26}{'grid':>12}{'pymatgen s':>12}{'skecd s':>10}"
-          f"{'pmg MiB':>10}{'skecd MiB':>11}")
+    print(
+        f"{'file':<26}{'grid':>12}{'pymatgen s':>12}{'skecd s':>10}{'pmg MiB':>10}{'skecd MiB':>11}"
+    )
     for r in results["read"]:
         grid = "x".join(map(str, r["grid"]))
-        print(f"{r['file']:<26}{grid:>12}{r['pymatgen_s']:>12.4f}{r['skecd_s']:>10.4f}"
-              f"{r['pymatgen_peak_mib']:>10.1f}{r['skecd_peak_mib']:>11.1f}")
+        print(
+            f"{r['file']:<26}{grid:>12}{r['pymatgen_s']:>12.4f}{r['skecd_s']:>10.4f}"
+            f"{r['pymatgen_peak_mib']:>10.1f}{r['skecd_peak_mib']:>11.1f}"
+        )
     print("\n(b) voxelising one density (frame='cell', order=3)")
     print(f"{'file':<26}{'D':>4}{'seconds':>10}{'peak MiB':>10}")
     for r in results["voxelize"]:
@@ -136,8 +139,10 @@ def print_table(results):
     print("\n(c) reading + voxelising the ecd_gpaw set (n_jobs=1)")
     print(f"{'files':>6}{'D':>4}{'total s':>10}{'ms/file':>9}{'output MiB':>12}{'peak MiB':>10}")
     for r in results["gpaw_set"]:
-        print(f"{r['n_files']:>6}{r['D']:>4}{r['total_s']:>10.2f}{r['per_file_ms']:>9.1f}"
-              f"{r['output_mib']:>12.1f}{r['peak_mib']:>10.1f}")
+        print(
+            f"{r['n_files']:>6}{r['D']:>4}{r['total_s']:>10.2f}{r['per_file_ms']:>9.1f}"
+            f"{r['output_mib']:>12.1f}{r['peak_mib']:>10.1f}"
+        )
     print(f"\nprocess max RSS: {results['max_rss_mib']:.0f} MiB")
 
 
@@ -145,8 +150,12 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[32, 60])
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--limit", type=int, default=None,
-                        help="use only the first LIMIT files of ecd_gpaw (default: all)")
+    parser.add_argument(
+        "--limit",
+        type=int,
+        default=None,
+        help="use only the first LIMIT files of ecd_gpaw (default: all)",
+    )
     parser.add_argument("--output", type=Path, default=OUT)
     args = parser.parse_args(argv)
 

@@ -86,8 +86,14 @@ def main(argv=None):
     parser.add_argument("--batch-size", type=int, default=32)
     args = parser.parse_args(argv)
 
-    cases = [("ECD3DCNN", 60), ("ECD3DCNN", 32), ("SEProjectedCNN", 60), ("SEProjectedCNN", 32),
-             ("MagpieCNN", None), ("FusionHead", None)]
+    cases = [
+        ("ECD3DCNN", 60),
+        ("ECD3DCNN", 32),
+        ("SEProjectedCNN", 60),
+        ("SEProjectedCNN", 32),
+        ("MagpieCNN", None),
+        ("FusionHead", None),
+    ]
     ctx = mp.get_context("spawn")
     rows = []
     for name, d in cases:
@@ -100,17 +106,22 @@ def main(argv=None):
     print(f"{'network':<16}{'D':>4}{'params':>12}{'samples/s':>12}{'peak RSS MiB':>14}")
     for r in rows:
         d = "-" if r["grid_size"] is None else r["grid_size"]
-        print(f"{r['network']:<16}{d:>4}{r['n_parameters']:>12,}{r['samples_per_s']:>12.1f}"
-              f"{r['peak_rss_mib']:>14.0f}")
+        print(
+            f"{r['network']:<16}{d:>4}{r['n_parameters']:>12,}{r['samples_per_s']:>12.1f}"
+            f"{r['peak_rss_mib']:>14.0f}"
+        )
     import torch
 
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(
         json.dumps(
             {
-                "machine": {"processor": platform.processor() or platform.machine(),
-                            "cpu_count": mp.cpu_count(), "torch": torch.__version__,
-                            "load_average_1min": os.getloadavg()[0]},
+                "machine": {
+                    "processor": platform.processor() or platform.machine(),
+                    "cpu_count": mp.cpu_count(),
+                    "torch": torch.__version__,
+                    "load_average_1min": os.getloadavg()[0],
+                },
                 "results": rows,
             },
             indent=2,

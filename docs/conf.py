@@ -38,10 +38,12 @@ def copy_benchmark_results():
     static = DOCS_DIR / "_static" / "benchmark"
     static.mkdir(parents=True, exist_ok=True)
     for name in ("cv", "loeo", "time"):
-        shutil.copyfile(results / "skecd_benchmark" / "tables" / f"{name}.rst",
-                        static / f"{name}.rst.txt")
-    shutil.copyfile(results / "skecd_benchmark" / "plots" / "parity_cv_all.png",
-                    static / "parity_cv_all.png")
+        shutil.copyfile(
+            results / "skecd_benchmark" / "tables" / f"{name}.rst", static / f"{name}.rst.txt"
+        )
+    shutil.copyfile(
+        results / "skecd_benchmark" / "plots" / "parity_cv_all.png", static / "parity_cv_all.png"
+    )
     shutil.copyfile(results / "ablations" / "summary.rst.txt", static / "ablations.rst.txt")
 
 
@@ -66,8 +68,14 @@ extensions = [
     "myst_parser",
 ]
 templates_path = ["_templates"]
-exclude_patterns = ["_build", "Thumbs.db", ".DS_Store", "auto_examples/*.ipynb",
-                    "auto_examples/*.py", "auto_examples/*.zip"]
+exclude_patterns = [
+    "_build",
+    "Thumbs.db",
+    ".DS_Store",
+    "auto_examples/*.ipynb",
+    "auto_examples/*.py",
+    "auto_examples/*.zip",
+]
 source_suffix = {".rst": "restructuredtext", ".md": "markdown"}
 root_doc = "index"
 default_role = "literal"

@@ -22,8 +22,10 @@ bunch = load_fcc_elastic()
 bulk = bunch.target[:, 0]
 chosen = [int(np.argmax(bulk)), int(np.argmin(bulk))]
 for i in chosen:
-    print(f"{bunch.formulas[i]:>8} ({bunch.material_ids[i]}): K_VRH = {bulk[i]:.1f} GPa, "
-          f"G_VRH = {bunch.target[i, 1]:.1f} GPa")
+    print(
+        f"{bunch.formulas[i]:>8} ({bunch.material_ids[i]}): K_VRH = {bulk[i]:.1f} GPa, "
+        f"G_VRH = {bunch.target[i, 1]:.1f} GPa"
+    )
 
 # %%
 # Voxelise in the conventional cubic cell
@@ -46,8 +48,13 @@ fig, axes = plt.subplots(2, 3, figsize=(9, 6.2), constrained_layout=True)
 for row, (i, cube) in enumerate(zip(chosen, cubes)):
     for col, k in enumerate(depths):
         ax = axes[row, col]
-        image = ax.imshow(np.clip(cube[:, :, k].T, 1e-3, None), origin="lower", norm=norm,
-                          cmap="magma", extent=(0, 1, 0, 1))
+        image = ax.imshow(
+            np.clip(cube[:, :, k].T, 1e-3, None),
+            origin="lower",
+            norm=norm,
+            cmap="magma",
+            extent=(0, 1, 0, 1),
+        )
         ax.set_xticks([])
         ax.set_yticks([])
         ax.set_title(f"z = {k / 48:.2f} c", fontsize=9)

@@ -69,9 +69,7 @@ for j, target in enumerate(dataset.target_names):
 fig, axes = plt.subplots(1, 2, figsize=(11, 4.5), layout="constrained")
 for ax, (target, result) in zip(axes, importances.items()):
     order = np.argsort(result.importances_mean)[::-1][:10][::-1]
-    ax.barh(
-        names[order], result.importances_mean[order], xerr=result.importances_std[order]
-    )
+    ax.barh(names[order], result.importances_mean[order], xerr=result.importances_std[order])
     ax.set_title(f"log10 {target}")
     ax.set_xlabel("drop in held-out R^2 when shuffled")
 fig.suptitle("Permutation importance of the charge-density descriptors")

@@ -31,8 +31,10 @@ try:
     HAVE_GPAW = True
 except ImportError as exc:
     HAVE_GPAW = False
-    print(f"GPAW is not installed where this page was built, so the next cells are shown "
-          f"without running the calculation.\n({exc})")
+    print(
+        f"GPAW is not installed where this page was built, so the next cells are shown "
+        f"without running the calculation.\n({exc})"
+    )
 
 # %%
 # Compute the density of aluminium
@@ -42,8 +44,9 @@ except ImportError as exc:
 import matplotlib.pyplot as plt
 from pymatgen.core import Lattice, Structure
 
-aluminium = Structure(Lattice.cubic(4.04), ["Al"] * 4,
-                      [[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]])
+aluminium = Structure(
+    Lattice.cubic(4.04), ["Al"] * 4, [[0, 0, 0], [0.5, 0.5, 0], [0.5, 0, 0.5], [0, 0.5, 0.5]]
+)
 
 if HAVE_GPAW:
     from skecd.density import compute_density

@@ -37,11 +37,13 @@ print(X.shape, X.dtype)
 # %%
 # Search
 # ------
-net = ECD3DCNNRegressor(module__dense_widths=(32, 16), lr=1e-3, max_epochs=10, batch_size=64,
-                        random_state=0)
+net = ECD3DCNNRegressor(
+    module__dense_widths=(32, 16), lr=1e-3, max_epochs=10, batch_size=64, random_state=0
+)
 param_grid = {"module__conv1_channels": [4, 16], "module__conv2_channels": [8, 32]}
-search = GridSearchCV(net, param_grid, cv=KFold(2, shuffle=True, random_state=0),
-                      scoring="neg_mean_absolute_error")
+search = GridSearchCV(
+    net, param_grid, cv=KFold(2, shuffle=True, random_state=0), scoring="neg_mean_absolute_error"
+)
 search.fit(X, y)
 print("best:", search.best_params_, f"MAE = {-search.best_score_:.1f} GPa")
 
@@ -49,8 +51,11 @@ print("best:", search.best_params_, f"MAE = {-search.best_score_:.1f} GPa")
 # Results
 # -------
 results = pd.DataFrame(search.cv_results_)
-table = results.pivot(index="param_module__conv1_channels",
-                      columns="param_module__conv2_channels", values="mean_test_score")
+table = results.pivot(
+    index="param_module__conv1_channels",
+    columns="param_module__conv2_channels",
+    values="mean_test_score",
+)
 mae = -table.to_numpy(dtype=float)
 print(table)
 

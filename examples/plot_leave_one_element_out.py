@@ -45,15 +45,18 @@ print(X.shape)
 # ``groups`` carries the chemistry: the formulas.
 forest = RandomForestRegressor(n_estimators=50, random_state=0, n_jobs=1)
 scoring = ("r2", "neg_mean_absolute_error")
-loeo = cross_validate(forest, X, y, groups=formulas, cv=LeaveOneElementOut(min_count=20),
-                      scoring=scoring)
+loeo = cross_validate(
+    forest, X, y, groups=formulas, cv=LeaveOneElementOut(min_count=20), scoring=scoring
+)
 kfold = cross_validate(forest, X, y, cv=KFold(5, shuffle=True, random_state=0), scoring=scoring)
 
 summary["R2"] = loeo["test_r2"]
 summary["MAE (GPa)"] = -loeo["test_neg_mean_absolute_error"]
 print(summary.round(2))
-print(f"shuffled 5-fold: R2 = {kfold['test_r2'].mean():.2f}, "
-      f"MAE = {-kfold['test_neg_mean_absolute_error'].mean():.1f} GPa")
+print(
+    f"shuffled 5-fold: R2 = {kfold['test_r2'].mean():.2f}, "
+    f"MAE = {-kfold['test_neg_mean_absolute_error'].mean():.1f} GPa"
+)
 
 # %%
 # Per-element scores

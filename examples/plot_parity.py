@@ -43,9 +43,14 @@ models = {
     "3D CNN + ECD": (
         make_pipeline(
             ChargeDensityVoxelizer(grid_size=20),
-            ECD3DCNNRegressor(module__conv1_channels=16, module__conv2_channels=32,
-                              module__dense_widths=(64, 32), lr=1e-3, max_epochs=30,
-                              random_state=0),
+            ECD3DCNNRegressor(
+                module__conv1_channels=16,
+                module__conv2_channels=32,
+                module__dense_widths=(64, 32),
+                lr=1e-3,
+                max_epochs=30,
+                random_state=0,
+            ),
         ),
         bunch.data,
     ),

@@ -59,15 +59,21 @@ model.fit(X_train, y_train)
 # Predict held-out materials
 # --------------------------
 y_pred = model.predict(X_test)
-print(f"test MAE = {mean_absolute_error(y_test, y_pred):.1f} GPa, "
-      f"R2 = {r2_score(y_test, y_pred):.2f}")
+print(
+    f"test MAE = {mean_absolute_error(y_test, y_pred):.1f} GPa, R2 = {r2_score(y_test, y_pred):.2f}"
+)
 
 fig, ax = plt.subplots(figsize=(4.5, 4.5))
 ax.scatter(y_test, y_pred, s=14, alpha=0.7)
 lim = [0, max(y_test.max(), y_pred.max()) * 1.05]
 ax.plot(lim, lim, color="grey", lw=1)
-ax.set(xlim=lim, ylim=lim, xlabel="DFT K_VRH (GPa)", ylabel="predicted K_VRH (GPa)",
-       title="3D CNN on charge densities (held-out 20%)")
+ax.set(
+    xlim=lim,
+    ylim=lim,
+    xlabel="DFT K_VRH (GPa)",
+    ylabel="predicted K_VRH (GPa)",
+    title="3D CNN on charge densities (held-out 20%)",
+)
 plt.show()
 
 # %%

@@ -44,8 +44,9 @@ print(f"left out {element}: {len(test)} test, {len(train)} training materials")
 # t-SNE maps
 # ----------
 fig, axes = plt.subplots(1, 2, figsize=(10, 4.6))
-for ax, (name, features) in zip(axes, [("Magpie features", magpie),
-                                       ("max-pooled charge density", np.log10(pooled + 1e-4))]):
+for ax, (name, features) in zip(
+    axes, [("Magpie features", magpie), ("max-pooled charge density", np.log10(pooled + 1e-4))]
+):
     embedding = TSNE(perplexity=30, init="pca", max_iter=500, random_state=0).fit_transform(
         StandardScaler().fit_transform(features)
     )

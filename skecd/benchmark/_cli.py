@@ -82,36 +82,79 @@ def add_parser(subparsers):
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     d = DEFAULT_SETTINGS
-    p.add_argument("--quick", action="store_true",
-                   help=f"reduced run, a few minutes on 2 CPU cores: {QUICK_SETTINGS}")
-    p.add_argument("--models", type=_csv, default=None,
-                   help="comma-separated model names, or 'all' (every available model); "
-                        "see --list-models (default: all, or the quick ones with --quick)")
-    p.add_argument("--protocol", type=_csv, default=None,
-                   help="comma-separated protocols among cv, loeo (default: cv,loeo)")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help=f"reduced run, a few minutes on 2 CPU cores: {QUICK_SETTINGS}",
+    )
+    p.add_argument(
+        "--models",
+        type=_csv,
+        default=None,
+        help="comma-separated model names, or 'all' (every available model); "
+        "see --list-models (default: all, or the quick ones with --quick)",
+    )
+    p.add_argument(
+        "--protocol",
+        type=_csv,
+        default=None,
+        help="comma-separated protocols among cv, loeo (default: cv,loeo)",
+    )
     p.add_argument("--targets", type=_csv, default=list(TARGETS), help="K_VRH, G_VRH or both")
-    p.add_argument("--grid", type=_int_at_least(1), default=None,
-                   help=f"density cube edge (default {d['grid']})")
-    p.add_argument("--frame", default=d["frame"], choices=["cell", "conventional"],
-                   help="voxeliser frame")
-    p.add_argument("--epochs", type=_int_at_least(1), default=None,
-                   help=f"max epochs of the networks (default {d['epochs']})")
+    p.add_argument(
+        "--grid",
+        type=_int_at_least(1),
+        default=None,
+        help=f"density cube edge (default {d['grid']})",
+    )
+    p.add_argument(
+        "--frame", default=d["frame"], choices=["cell", "conventional"], help="voxeliser frame"
+    )
+    p.add_argument(
+        "--epochs",
+        type=_int_at_least(1),
+        default=None,
+        help=f"max epochs of the networks (default {d['epochs']})",
+    )
     p.add_argument("--batch-size", type=_int_at_least(1), default=d["batch_size"])
-    p.add_argument("--n-estimators", type=_int_at_least(1), default=d["n_estimators"],
-                   help="random-forest trees")
-    p.add_argument("--n-splits", type=_int_at_least(2), default=None,
-                   help="folds of the cv protocol (default 5)")
-    p.add_argument("--min-count", type=_int_at_least(1), default=DEFAULT_LOEO_MIN_COUNT,
-                   help="loeo holds out each element present in at least this many materials")
-    p.add_argument("--max-samples", type=_int_at_least(2), default=None,
-                   help="use a seeded random subset of this many materials")
+    p.add_argument(
+        "--n-estimators",
+        type=_int_at_least(1),
+        default=d["n_estimators"],
+        help="random-forest trees",
+    )
+    p.add_argument(
+        "--n-splits",
+        type=_int_at_least(2),
+        default=None,
+        help="folds of the cv protocol (default 5)",
+    )
+    p.add_argument(
+        "--min-count",
+        type=_int_at_least(1),
+        default=DEFAULT_LOEO_MIN_COUNT,
+        help="loeo holds out each element present in at least this many materials",
+    )
+    p.add_argument(
+        "--max-samples",
+        type=_int_at_least(2),
+        default=None,
+        help="use a seeded random subset of this many materials",
+    )
     p.add_argument("--device", default=d["device"], help="torch device of the networks")
-    p.add_argument("--n-jobs", type=_n_jobs, default=d["n_jobs"],
-                   help="parallel jobs of featurisers and forests, and torch threads")
+    p.add_argument(
+        "--n-jobs",
+        type=_n_jobs,
+        default=d["n_jobs"],
+        help="parallel jobs of featurisers and forests, and torch threads",
+    )
     p.add_argument("--seed", type=int, default=d["seed"])
     p.add_argument("--results-dir", default="skecd_results", help="where results are cached")
-    p.add_argument("--report-only", action="store_true",
-                   help="fit nothing: report the results already in --results-dir")
+    p.add_argument(
+        "--report-only",
+        action="store_true",
+        help="fit nothing: report the results already in --results-dir",
+    )
     p.add_argument("--list-models", action="store_true", help="list the models and exit")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
     p.set_defaults(func=main)
@@ -154,8 +197,11 @@ def _options(args):
     settings = {
         "grid": args.grid if args.grid is not None else quick.get("grid", DEFAULT_SETTINGS["grid"]),
         "frame": args.frame,
-        "epochs": (args.epochs if args.epochs is not None
-                   else quick.get("epochs", DEFAULT_SETTINGS["epochs"])),
+        "epochs": (
+            args.epochs
+            if args.epochs is not None
+            else quick.get("epochs", DEFAULT_SETTINGS["epochs"])
+        ),
         "batch_size": args.batch_size,
         "n_estimators": args.n_estimators,
         "device": args.device,
@@ -187,14 +233,14 @@ def _check_grid(models, settings):
         for net in nets:
             if not isinstance(net, SkecdNetRegressor) or net._input_size_param != "grid_size":
                 continue
-            params = {**net.get_params_for("module"), "grid_size": settings["grid"],
-                      "n_outputs": 1}
+            params = {**net.get_params_for("module"), "grid_size": settings["grid"], "n_outputs": 1}
             try:
                 with torch.device("meta"):
                     net.module(**params)
             except ValueError as exc:
-                raise _UsageError(f"argument --grid: {settings['grid']} is too small for "
-                                  f"{name}: {exc}") from None
+                raise _UsageError(
+                    f"argument --grid: {settings['grid']} is too small for {name}: {exc}"
+                ) from None
 
 
 def _check_device(device):
@@ -235,9 +281,15 @@ def main(args):
     try:
         models, protocols, settings, n_splits = _options(args)
         writable = _check_results_dir(args.results_dir)
-        plan = _plan_benchmark(models, protocols, args.targets, settings=settings,
-                               n_splits=n_splits, min_count=args.min_count,
-                               max_samples=args.max_samples)
+        plan = _plan_benchmark(
+            models,
+            protocols,
+            args.targets,
+            settings=settings,
+            n_splits=n_splits,
+            min_count=args.min_count,
+            max_samples=args.max_samples,
+        )
     except ValueError as exc:  # _UsageError, or the runner's checks of the arguments
         message = str(exc)
         for name in ("max_samples", "n_splits", "min_count"):  # the runner's names -> options
@@ -260,9 +312,11 @@ def _run_and_report(args, plan, n_splits, writable):
     fit = not args.report_only and writable
     run = _run_plan(plan, args.results_dir, fit=fit, progress=not args.no_progress)
     if run.missing and not args.report_only:  # only when the directory is read-only
-        return _fail(f"argument --results-dir: {args.results_dir!r} is not writable and "
-                     f"{len(run.missing)} splits are not computed yet; choose a writable "
-                     "directory, or add --report-only")
+        return _fail(
+            f"argument --results-dir: {args.results_dir!r} is not writable and "
+            f"{len(run.missing)} splits are not computed yet; choose a writable "
+            "directory, or add --report-only"
+        )
     wall = time.perf_counter() - start
     extra = _report_lines(args, plan, run, n_splits, wall)
     if writable:
@@ -291,6 +345,7 @@ def _report_lines(args, plan, run, n_splits, wall):
     ]
     if run.missing:
         done = sorted({f"{p}/{m}" for p, m, _, _ in run.missing})
-        extra.append(f"Not computed yet ({len(run.missing)} splits, --report-only): "
-                     + ", ".join(done))
+        extra.append(
+            f"Not computed yet ({len(run.missing)} splits, --report-only): " + ", ".join(done)
+        )
     return [e for e in extra if e]

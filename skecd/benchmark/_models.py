@@ -112,7 +112,6 @@ class ModelSpec:
     description: str = field(default="", compare=False)
 
 
-
 def _random_forest(s):
     return RandomForestRegressor(
         n_estimators=s["n_estimators"], random_state=s["seed"], n_jobs=s["n_jobs"]
@@ -139,10 +138,8 @@ def _fusion(s, cached=None):
     magpie, ecd = cached
     net = _net_params(s)
     return FusionRegressor(
-        magpie_branch=Pipeline([("features", magpie),
-                                ("net", MagpieCNNRegressor(**net))]),
-        ecd_branch=Pipeline([("features", ecd),
-                             ("net", ECD3DCNNRegressor(**net))]),
+        magpie_branch=Pipeline([("features", magpie), ("net", MagpieCNNRegressor(**net))]),
+        ecd_branch=Pipeline([("features", ecd), ("net", ECD3DCNNRegressor(**net))]),
         **net,
     )
 
@@ -250,7 +247,9 @@ MODELS = {
             "Invariant ECD net",
             features=("local",),
             make_estimator=lambda s: InvariantECDRegressor(
-                max_epochs=s["epochs"], batch_size=s["batch_size"], random_state=s["seed"],
+                max_epochs=s["epochs"],
+                batch_size=s["batch_size"],
+                random_state=s["seed"],
                 device=s["device"],
             ),
             settings=_NET,
@@ -263,7 +262,9 @@ MODELS = {
             "Invariant fusion (ECD+descriptors+Magpie)",
             features=("local_flat", "descriptors", "magpie"),
             make_estimator=lambda s: InvariantFusionRegressor(
-                max_epochs=s["epochs"], batch_size=s["batch_size"], random_state=s["seed"],
+                max_epochs=s["epochs"],
+                batch_size=s["batch_size"],
+                random_state=s["seed"],
                 device=s["device"],
             ),
             settings=_NET,

@@ -23,8 +23,12 @@ __all__ = [
 ]
 
 _TARGET_LABEL = {"K_VRH": "K_VRH (bulk)", "G_VRH": "G_VRH (shear)"}
-_METRICS = (("r2", "R^2", "{:.3f}"), ("rmse", "RMSE", "{:.1f}"), ("mae", "MAE", "{:.1f}"),
-            ("log10_mae", "log10-MAE", "{:.3f}"))
+_METRICS = (
+    ("r2", "R^2", "{:.3f}"),
+    ("rmse", "RMSE", "{:.1f}"),
+    ("mae", "MAE", "{:.1f}"),
+    ("log10_mae", "log10-MAE", "{:.3f}"),
+)
 
 
 def _model_order(names):
@@ -63,8 +67,13 @@ def cv_table(results):
             folds = groups.get((model, target))
             if not folds:
                 continue
-            row = {"model": model, "label": folds[0]["label"], "target": target,
-                   "n_folds": len(folds), "fit_seconds": sum(f["fit_seconds"] for f in folds)}
+            row = {
+                "model": model,
+                "label": folds[0]["label"],
+                "target": target,
+                "n_folds": len(folds),
+                "fit_seconds": sum(f["fit_seconds"] for f in folds),
+            }
             for key, _, _ in _METRICS:
                 values = np.array([f["metrics"][key] for f in folds])
                 row[key] = float(values.mean())
@@ -105,8 +114,9 @@ def loeo_table(results):
     elements = sorted(n_test, key=lambda e: (-n_test[e], e))
     targets = sorted({t for _, t in per}, key=TARGET_NAMES.index)
     # only models with every (element, target) task done compete for wins
-    complete = [m for m in models
-                if all(m in per.get((e, t), {}) for e in elements for t in targets)]
+    complete = [
+        m for m in models if all(m in per.get((e, t), {}) for e in elements for t in targets)
+    ]
     rows, wins = [], {m: (0 if m in complete else None) for m in models}
     for element in elements:
         row = {"element": element, "n_test": n_test[element]}
@@ -159,9 +169,12 @@ def _cv_markdown(rows, n_splits=None, table=markdown_table):
             r = per_target.get(target)
             partial = r is not None and n_splits and r["n_folds"] < n_splits
             for key, _, fmt in _METRICS:
-                cells.append("-" if r is None else
-                             f"{fmt.format(r[key])} ± {fmt.format(r[key + '_std'])}"
-                             + (f" ({r['n_folds']}/{n_splits} folds)" if partial else ""))
+                cells.append(
+                    "-"
+                    if r is None
+                    else f"{fmt.format(r[key])} ± {fmt.format(r[key + '_std'])}"
+                    + (f" ({r['n_folds']}/{n_splits} folds)" if partial else "")
+                )
         body.append(cells)
     return table(header, body)
 
@@ -170,8 +183,11 @@ def _loeo_markdown(rows, wins, models, table=markdown_table):
     label = {m: MODELS[m].label if m in MODELS else m for m in models}
     lines = []
     for target in TARGET_NAMES:
-        lines += ["", f"**{_TARGET_LABEL[target]}**: R^2 / RMSE (GPa) on the held-out materials",
-                  ""]
+        lines += [
+            "",
+            f"**{_TARGET_LABEL[target]}**: R^2 / RMSE (GPa) on the held-out materials",
+            "",
+        ]
         header = ["Held-out element", "n test"] + [label[m] for m in models]
         body = []
         for row in rows:
@@ -188,11 +204,16 @@ def _loeo_markdown(rows, wins, models, table=markdown_table):
             body.append([row["element"], row["n_test"], *values])
         lines += table(header, body)
     n_tasks = sum(1 for row in rows for t in TARGET_NAMES if row[t])
-    lines += ["", f"Tasks won (highest R^2 of {n_tasks} element x target tasks, in bold above; "
-              "ties share; models with unfinished tasks do not compete):", ""]
-    lines += table(["Model", "Wins"],
-                   [[label[m], "not all tasks done" if wins[m] is None else wins[m]]
-                    for m in models])
+    lines += [
+        "",
+        f"Tasks won (highest R^2 of {n_tasks} element x target tasks, in bold above; "
+        "ties share; models with unfinished tasks do not compete):",
+        "",
+    ]
+    lines += table(
+        ["Model", "Wins"],
+        [[label[m], "not all tasks done" if wins[m] is None else wins[m]] for m in models],
+    )
     return lines
 
 
@@ -221,8 +242,9 @@ def parity_plots(results, out_dir, protocol="cv", n_splits=None):
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    groups = {k: v for k, v in _by(results, protocol).items()
-              if n_splits is None or len(v) >= n_splits}
+    groups = {
+        k: v for k, v in _by(results, protocol).items() if n_splits is None or len(v) >= n_splits
+    }
     models = _model_order(m for m, _ in groups)
     targets = [t for t in TARGET_NAMES if any((m, t) in groups for m in models)]
     paths = []
@@ -232,9 +254,10 @@ def parity_plots(results, out_dir, protocol="cv", n_splits=None):
     per_row = 2 if len(models) > 1 else 1
     n_rows = -(-len(models) // per_row)
     n_cols = per_row * len(targets)
-    grid_fig, axes = plt.subplots(n_rows, n_cols, squeeze=False,
-                                  figsize=(3.2 * n_cols, 3.2 * n_rows))
-    for ax in axes.ravel()[len(models) * len(targets):]:
+    grid_fig, axes = plt.subplots(
+        n_rows, n_cols, squeeze=False, figsize=(3.2 * n_cols, 3.2 * n_rows)
+    )
+    for ax in axes.ravel()[len(models) * len(targets) :]:
         ax.set_visible(False)
     for j, model in enumerate(models):
         for i, target in enumerate(targets):
@@ -297,19 +320,31 @@ def write_report(run, results_dir, extra_lines=()):
     lines = ["# skecd benchmark results", "", *extra_lines]
     rst = {}
     cv_rows = cv_table(results)
-    summary = {"settings": run.settings, "feature_seconds": run.feature_seconds,
-               "n_materials": len(run.data.material_ids), "splits": run.splits}
+    summary = {
+        "settings": run.settings,
+        "feature_seconds": run.feature_seconds,
+        "n_materials": len(run.data.material_ids),
+        "splits": run.splits,
+    }
     if cv_rows:
         n_folds = len(run.splits.get("cv", ())) or max(r["n_folds"] for r in cv_rows)
-        lines += ["", f"## {n_folds}-fold cross-validation (layout of the paper's Table 2)", "",
-                  "Mean ± standard deviation over the folds; RMSE and MAE in GPa.", ""]
+        lines += [
+            "",
+            f"## {n_folds}-fold cross-validation (layout of the paper's Table 2)",
+            "",
+            "Mean ± standard deviation over the folds; RMSE and MAE in GPa.",
+            "",
+        ]
         n_splits = len(run.splits.get("cv", ())) or None
         lines += _cv_markdown(cv_rows, n_splits)
         rst["cv"] = _cv_markdown(cv_rows, n_splits, table=rst_table)
         summary["cv"] = cv_rows
         plots = parity_plots(results, results_dir / "plots", "cv", n_splits)
-        lines += ["", "Parity plots (out-of-fold predictions): "
-                  + ", ".join(f"`plots/{p.name}`" for p in plots)]
+        lines += [
+            "",
+            "Parity plots (out-of-fold predictions): "
+            + ", ".join(f"`plots/{p.name}`" for p in plots),
+        ]
     if any(r["protocol"] == "loeo" for r in results):
         rows, wins, models = loeo_table(results)
         lines += ["", "## Leave-one-element-out (layout of the paper's Table 3)"]
@@ -319,9 +354,14 @@ def write_report(run, results_dir, extra_lines=()):
     fit_seconds = defaultdict(float)
     for r in results:
         fit_seconds[(r["protocol"], r["model"])] += r["fit_seconds"] + r["predict_seconds"]
-    lines += ["", "## Time", "", "Features (computed once for all materials, seconds): "
-              + (", ".join(f"{k} {v:.1f}" for k, v in run.feature_seconds.items()) or "none"),
-              ""]
+    lines += [
+        "",
+        "## Time",
+        "",
+        "Features (computed once for all materials, seconds): "
+        + (", ".join(f"{k} {v:.1f}" for k, v in run.feature_seconds.items()) or "none"),
+        "",
+    ]
     time_rows = [[p, MODELS[m].label, f"{t:.1f}"] for (p, m), t in fit_seconds.items()]
     time_header = ["Protocol", "Model", "Fit + predict, all splits and targets (s)"]
     lines += markdown_table(time_header, time_rows)

@@ -213,8 +213,9 @@ def _set_aside(paths, reason):
             pass
     where = ", ".join(str(p) for p in paths) or "(gone)"
     action = "moved aside to *.damaged and recomputed" if moved else "ignored"
-    warnings.warn(f"damaged benchmark cache entry {where}: {reason}; {action}",
-                  RuntimeWarning, stacklevel=3)
+    warnings.warn(
+        f"damaged benchmark cache entry {where}: {reason}; {action}", RuntimeWarning, stacklevel=3
+    )
 
 
 def _read_result(path):
@@ -309,10 +310,17 @@ class _FeatureCache:
         path, meta_path = self._paths(key)
         with atomic_write(path, "wb") as fh:
             joblib.dump(value, fh)
-        write_json(meta_path, {"feature": name, "seconds": seconds, "key": key,
-                               "settings": {k: self.settings[k] for k in spec.settings},
-                               "n_samples": len(self.data.data),
-                               "checksum": joblib.hash(value)})
+        write_json(
+            meta_path,
+            {
+                "feature": name,
+                "seconds": seconds,
+                "key": key,
+                "settings": {k: self.settings[k] for k in spec.settings},
+                "n_samples": len(self.data.data),
+                "checksum": joblib.hash(value),
+            },
+        )
         self.seconds[name] = seconds
         return value
 
@@ -321,7 +329,7 @@ class _FeatureCache:
         out = {}
         for name in sorted(names):
             spec = FEATURES[name]
-            for n in ([name] + ([spec.source] if spec.source else [])):
+            for n in [name] + ([spec.source] if spec.source else []):
                 if n in self.seconds:
                     out[n] = self.seconds[n]
                     continue
@@ -331,8 +339,11 @@ class _FeatureCache:
                 except FileNotFoundError:
                     pass
                 except (OSError, ValueError, KeyError, TypeError) as exc:
-                    warnings.warn(f"unreadable feature timing {meta}: {exc}; not reported",
-                                  RuntimeWarning, stacklevel=2)
+                    warnings.warn(
+                        f"unreadable feature timing {meta}: {exc}; not reported",
+                        RuntimeWarning,
+                        stacklevel=2,
+                    )
         return out
 
 
@@ -385,14 +396,28 @@ def run_benchmark(
         ``missing`` (``(protocol, model, target, split)`` not computed, with ``fit=False``),
         ``feature_seconds`` (dict), ``settings``, ``data`` (the data set).
     """
-    plan = _plan_benchmark(models, protocols, targets, settings=settings, n_splits=n_splits,
-                          min_count=min_count, max_samples=max_samples)
+    plan = _plan_benchmark(
+        models,
+        protocols,
+        targets,
+        settings=settings,
+        n_splits=n_splits,
+        min_count=min_count,
+        max_samples=max_samples,
+    )
     return _run_plan(plan, results_dir, fit=fit, progress=progress)
 
 
-def _plan_benchmark(models=("rf_magpie",), protocols=("cv",), targets=TARGETS, *,
-                   settings=None, n_splits=5, min_count=DEFAULT_LOEO_MIN_COUNT,
-                   max_samples=None):
+def _plan_benchmark(
+    models=("rf_magpie",),
+    protocols=("cv",),
+    targets=TARGETS,
+    *,
+    settings=None,
+    n_splits=5,
+    min_count=DEFAULT_LOEO_MIN_COUNT,
+    max_samples=None,
+):
     """Check the arguments of :func:`run_benchmark`, load the data and make the splits.
 
     Nothing is computed or written: every ``ValueError`` about the arguments
@@ -421,27 +446,38 @@ def _plan_benchmark(models=("rf_magpie",), protocols=("cv",), targets=TARGETS, *
             raise ValueError(f"unknown target {t!r}; known: {data.target_names}")
     if "cv" in protocols and not 2 <= n_splits <= len(data.material_ids):
         raise ValueError(
-            f"n_splits must be between 2 and the {len(data.material_ids)} materials, "
-            f"got {n_splits}"
+            f"n_splits must be between 2 and the {len(data.material_ids)} materials, got {n_splits}"
         )
     splits = {
         p: make_splits(p, data.formulas, n_splits=n_splits, seed=s["seed"], min_count=min_count)
         for p in protocols
     }
-    return Bunch(models=list(models), protocols=list(protocols), targets=list(targets),
-                 settings=s, data=data, splits=splits)
+    return Bunch(
+        models=list(models),
+        protocols=list(protocols),
+        targets=list(targets),
+        settings=s,
+        data=data,
+        splits=splits,
+    )
 
 
 def _run_plan(plan, results_dir, *, fit=True, progress=True):
     """Fit and score the splits of a :func:`_plan_benchmark` plan (see :func:`run_benchmark`)."""
     if fit:
         for leftover in remove_partial_files(results_dir):
-            warnings.warn(f"removed {leftover}, left by an interrupted run", RuntimeWarning,
-                          stacklevel=2)
+            warnings.warn(
+                f"removed {leftover}, left by an interrupted run", RuntimeWarning, stacklevel=2
+            )
     s, data = plan.settings, plan.data
     cache = _FeatureCache(results_dir, data, s, verbose=progress)
-    tasks = [(p, m, t, split) for m in plan.models for p in plan.protocols
-             for t in plan.targets for split in plan.splits[p]]
+    tasks = [
+        (p, m, t, split)
+        for m in plan.models
+        for p in plan.protocols
+        for t in plan.targets
+        for split in plan.splits[p]
+    ]
     results, missing, n_fitted, n_cached = [], [], 0, 0
     bar = tqdm(tasks, desc="benchmark", unit="fit", disable=not progress)
     for protocol, model, target, (split, train, test) in bar:
@@ -464,8 +500,9 @@ def _run_plan(plan, results_dir, *, fit=True, progress=True):
         n_fitted=n_fitted,
         n_cached=n_cached,
         missing=missing,
-        feature_seconds=cache.recorded_seconds({f for m in plan.models
-                                                for f in MODELS[m].features}),
+        feature_seconds=cache.recorded_seconds(
+            {f for m in plan.models for f in MODELS[m].features}
+        ),
         settings=s,
         data=data,
         splits={p: [name for name, _, _ in sp] for p, sp in plan.splits.items()},

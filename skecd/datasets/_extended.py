@@ -30,7 +30,13 @@ _CHECKOUT_DIR = Path(__file__).resolve().parents[2] / "data" / _EXTENDED_DIR
 
 #: The seven crystal systems, in order of increasing symmetry.
 CRYSTAL_SYSTEMS = (
-    "triclinic", "monoclinic", "orthorhombic", "tetragonal", "trigonal", "hexagonal", "cubic",
+    "triclinic",
+    "monoclinic",
+    "orthorhombic",
+    "tetragonal",
+    "trigonal",
+    "hexagonal",
+    "cubic",
 )
 # Highest space-group number of each crystal system (International Tables, vol. A).
 _LAST_NUMBER = (2, 15, 74, 142, 167, 194, 230)
@@ -107,7 +113,11 @@ def _density_dirs(data_home):
 
 
 def load_elastic(
-    crystal_systems=None, space_groups=None, *, data_home=None, missing="warn",
+    crystal_systems=None,
+    space_groups=None,
+    *,
+    data_home=None,
+    missing="warn",
     return_X_y=False,
 ):
     """Load the labelled crystals of every crystal system with their GPAW densities.

@@ -235,9 +235,7 @@ def _with_species(structure, false_names, species, path):
             f"species={species} names {len(species)} atom types but the atom-count line has "
             f"{max(type_index) + 1}"
         )
-    return Structure(
-        structure.lattice, [species[i] for i in type_index], structure.frac_coords
-    )
+    return Structure(structure.lattice, [species[i] for i in type_index], structure.frac_coords)
 
 
 def _check_first_block_complete(path, dim, n_atoms):

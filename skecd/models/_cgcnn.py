@@ -142,9 +142,7 @@ class CGCNNModule(nn.Module):
             if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < low:
                 raise ValueError(f"CGCNNModule: {name} must be an int >= {low}, got {value!r}")
         self.embedding = nn.Linear(n_atom_features, atom_fea_len)
-        self.convs = nn.ModuleList(
-            [CGConv(atom_fea_len, n_edge_features) for _ in range(n_conv)]
-        )
+        self.convs = nn.ModuleList([CGConv(atom_fea_len, n_edge_features) for _ in range(n_conv)])
         self.conv_to_fc = nn.Linear(atom_fea_len, h_fea_len)
         self.fcs = nn.ModuleList([nn.Linear(h_fea_len, h_fea_len) for _ in range(n_h - 1)])
         self.fc_out = nn.Linear(h_fea_len, n_outputs)

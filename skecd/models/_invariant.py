@@ -52,8 +52,9 @@ def _mlp(n_in, widths, dropout=0.0, last_act=True):
 class _Member(nn.Module):
     """One network of the ensemble: per-point MLP, pooling, optional table branch, head."""
 
-    def __init__(self, n_features, n_outputs, point_widths, head_widths, dropout,
-                 n_table=0, table_widths=()):
+    def __init__(
+        self, n_features, n_outputs, point_widths, head_widths, dropout, n_table=0, table_widths=()
+    ):
         super().__init__()
         self.point, width = _mlp(n_features, point_widths)
         self.table = None
@@ -107,8 +108,16 @@ class InvariantECDNet(nn.Module):
     predictions; in evaluation mode it returns their mean, (n, n_outputs).
     """
 
-    def __init__(self, n_features=24, n_outputs=1, point_widths=(64, 64, 128),
-                 head_widths=(128,), dropout=0.1, n_members=3, train_points=512):
+    def __init__(
+        self,
+        n_features=24,
+        n_outputs=1,
+        point_widths=(64, 64, 128),
+        head_widths=(128,),
+        dropout=0.1,
+        n_members=3,
+        train_points=512,
+    ):
         super().__init__()
         if not isinstance(n_members, numbers.Integral) or n_members < 1:
             raise ValueError(f"InvariantECDNet: n_members must be an int >= 1, got {n_members!r}")
@@ -229,8 +238,13 @@ class InvariantECDRegressor(SkecdNetRegressor):
         **kwargs,
     ):
         super().__init__(
-            module, criterion=criterion, optimizer=optimizer, lr=lr,
-            max_epochs=max_epochs, optimizer__weight_decay=optimizer__weight_decay, **kwargs,
+            module,
+            criterion=criterion,
+            optimizer=optimizer,
+            lr=lr,
+            max_epochs=max_epochs,
+            optimizer__weight_decay=optimizer__weight_decay,
+            **kwargs,
         )
         self.log_target = log_target
         self.early_stopping = early_stopping
@@ -241,15 +255,25 @@ class InvariantECDRegressor(SkecdNetRegressor):
     def get_default_callbacks(self):
         """skorch's defaults, a cosine learning-rate schedule and early stopping."""
         callbacks = list(super().get_default_callbacks()) + [
-            ("lr_scheduler", LRScheduler(
-                policy=torch.optim.lr_scheduler.CosineAnnealingLR,
-                T_max=max(int(self.max_epochs), 1),
-            )),
+            (
+                "lr_scheduler",
+                LRScheduler(
+                    policy=torch.optim.lr_scheduler.CosineAnnealingLR,
+                    T_max=max(int(self.max_epochs), 1),
+                ),
+            ),
         ]
         if self._uses_validation():
-            callbacks.append(("early_stopping", EarlyStopping(
-                monitor="valid_loss", patience=int(self.n_iter_no_change), load_best=True,
-            )))
+            callbacks.append(
+                (
+                    "early_stopping",
+                    EarlyStopping(
+                        monitor="valid_loss",
+                        patience=int(self.n_iter_no_change),
+                        load_best=True,
+                    ),
+                )
+            )
         return callbacks
 
     def _uses_validation(self):
@@ -389,9 +413,19 @@ class InvariantFusionNet(InvariantECDNet):
         As in :class:`InvariantECDNet`.
     """
 
-    def __init__(self, n_features=24 * 4096 + 159, n_outputs=1, point_channels=24,
-                 n_points=4096, table_widths=(128, 64), point_widths=(64, 64, 128),
-                 head_widths=(128,), dropout=0.1, n_members=3, train_points=512):
+    def __init__(
+        self,
+        n_features=24 * 4096 + 159,
+        n_outputs=1,
+        point_channels=24,
+        n_points=4096,
+        table_widths=(128, 64),
+        point_widths=(64, 64, 128),
+        head_widths=(128,),
+        dropout=0.1,
+        n_members=3,
+        train_points=512,
+    ):
         n_table = int(n_features) - int(point_channels) * int(n_points)
         if n_table < 1:
             raise ValueError(
@@ -399,12 +433,14 @@ class InvariantFusionNet(InvariantECDNet):
                 f"{point_channels} x {n_points} point descriptors; set module__point_channels "
                 "and module__n_points to the featuriser's output"
             )
-        super().__init__(point_channels, n_outputs, point_widths, head_widths, dropout,
-                         n_members, train_points)
+        super().__init__(
+            point_channels, n_outputs, point_widths, head_widths, dropout, n_members, train_points
+        )
         self.point_channels, self.n_points, self.n_table = point_channels, n_points, n_table
         self.members = nn.ModuleList(
-            _Member(point_channels, n_outputs, point_widths, head_widths, dropout, n_table,
-                    table_widths)
+            _Member(
+                point_channels, n_outputs, point_widths, head_widths, dropout, n_table, table_widths
+            )
             for _ in range(int(n_members))
         )
         self.register_buffer("table_mean", torch.zeros(n_table))
@@ -452,8 +488,9 @@ class InvariantFusionRegressor(InvariantECDRegressor):
         super().__init__(module, **kwargs)
 
 
-def make_invariant_fusion(n_points=4096, sigmas=(0.25, 0.5, 1.0, 2.0), n_jobs=None,
-                          **regressor_params):
+def make_invariant_fusion(
+    n_points=4096, sigmas=(0.25, 0.5, 1.0, 2.0), n_jobs=None, **regressor_params
+):
     """The fusion pipeline: density descriptors at points, density descriptors, Magpie.
 
     Parameters
@@ -476,14 +513,16 @@ def make_invariant_fusion(n_points=4096, sigmas=(0.25, 0.5, 1.0, 2.0), n_jobs=No
 
     from ..preprocessing import ChargeDensityDescriptor, LocalDensityFeaturizer, MagpieFeaturizer
 
-    local = LocalDensityFeaturizer(sigmas=sigmas, n_points=n_points,
-                                   flatten=True, n_jobs=n_jobs)
-    features = FeatureUnion([
-        ("local", local),
-        ("descriptors", ChargeDensityDescriptor(n_jobs=n_jobs)),
-        ("magpie", MagpieFeaturizer(n_jobs=n_jobs)),
-    ])
+    local = LocalDensityFeaturizer(sigmas=sigmas, n_points=n_points, flatten=True, n_jobs=n_jobs)
+    features = FeatureUnion(
+        [
+            ("local", local),
+            ("descriptors", ChargeDensityDescriptor(n_jobs=n_jobs)),
+            ("magpie", MagpieFeaturizer(n_jobs=n_jobs)),
+        ]
+    )
     regressor_params.setdefault("module__point_channels", 6 * len(sigmas))
     regressor_params.setdefault("module__n_points", n_points)
-    return Pipeline([("features", features),
-                     ("regressor", InvariantFusionRegressor(**regressor_params))])
+    return Pipeline(
+        [("features", features), ("regressor", InvariantFusionRegressor(**regressor_params))]
+    )

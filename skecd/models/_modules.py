@@ -235,15 +235,14 @@ class SEProjectedCNN(nn.Module):
         s2 = _conv_out(s1, conv2_kernel, conv2_stride) if s1 >= 1 else 0
         if s1 < 1 or s2 < 1:
             raise _too_small(
-                "SEProjectedCNN", grid_size,
+                "SEProjectedCNN",
+                grid_size,
                 f"kernels {conv1_kernel}/{conv1_stride} and {conv2_kernel}/{conv2_stride}, "
                 f"sizes {s1}, {s2}",
             )
         pool = min(2, s2)
         s3 = s2 // pool
-        self.se = nn.ModuleList(
-            _SEBlock(grid_size, se_channels, se_reduction) for _ in range(3)
-        )
+        self.se = nn.ModuleList(_SEBlock(grid_size, se_channels, se_reduction) for _ in range(3))
         self.cnn = nn.ModuleList(
             nn.Sequential(
                 nn.Conv2d(se_channels, conv1_channels, conv1_kernel, stride=conv1_stride),

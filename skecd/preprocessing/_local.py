@@ -107,8 +107,16 @@ class LocalDensityFeaturizer(BaseSampleFeaturizer):
     }
     _progress = ("Local descriptors", "density")
 
-    def __init__(self, sigmas=(0.25, 0.5, 1.0, 2.0), n_points=4096, spacing=0.15, floor=1e-4,
-                 flatten=False, n_jobs=None, verbose=False):
+    def __init__(
+        self,
+        sigmas=(0.25, 0.5, 1.0, 2.0),
+        n_points=4096,
+        spacing=0.15,
+        floor=1e-4,
+        flatten=False,
+        n_jobs=None,
+        verbose=False,
+    ):
         self.sigmas = sigmas
         self.n_points = n_points
         self.spacing = spacing
@@ -145,8 +153,12 @@ class LocalDensityFeaturizer(BaseSampleFeaturizer):
                 f" (source: {density.source})"
             )
         out = local_descriptors(
-            density.total, density.structure.lattice.matrix, [float(s) for s in self.sigmas],
-            int(self.n_points), float(self.floor), float(self.spacing),
+            density.total,
+            density.structure.lattice.matrix,
+            [float(s) for s in self.sigmas],
+            int(self.n_points),
+            float(self.floor),
+            float(self.spacing),
         )
         return out.ravel() if self.flatten else out
 

@@ -106,11 +106,13 @@ def _valid_data(kind):
     elif kind == "local":
         X = LocalDensityFeaturizer(n_points=64).fit_transform(paths)
     elif kind == "local_table":
-        X = np.hstack([
-            LocalDensityFeaturizer(n_points=64, flatten=True).fit_transform(paths),
-            ChargeDensityDescriptor().fit_transform(paths),
-            MagpieFeaturizer().fit_transform(paths),
-        ]).astype(np.float32)
+        X = np.hstack(
+            [
+                LocalDensityFeaturizer(n_points=64, flatten=True).fit_transform(paths),
+                ChargeDensityDescriptor().fit_transform(paths),
+                MagpieFeaturizer().fit_transform(paths),
+            ]
+        ).astype(np.float32)
     else:
         raise ValueError(f"unknown input kind {kind!r}; one of {sorted(INPUT_KINDS)}")
     return X, y

@@ -4,9 +4,26 @@ import json
 
 from skecd.cli import main
 
-ARGS = ["benchmark", "--models", "rf_magpie,cnn3d_ecd", "--protocol", "cv,loeo",
-        "--max-samples", "30", "--min-count", "3", "--n-splits", "2", "--epochs", "1",
-        "--grid", "24", "--n-estimators", "5", "--no-progress"]
+ARGS = [
+    "benchmark",
+    "--models",
+    "rf_magpie,cnn3d_ecd",
+    "--protocol",
+    "cv,loeo",
+    "--max-samples",
+    "30",
+    "--min-count",
+    "3",
+    "--n-splits",
+    "2",
+    "--epochs",
+    "1",
+    "--grid",
+    "24",
+    "--n-estimators",
+    "5",
+    "--no-progress",
+]
 
 
 def test_cli_writes_tables_json_and_plots(tmp_path, capsys):
@@ -25,8 +42,11 @@ def test_cli_writes_tables_json_and_plots(tmp_path, capsys):
         assert -10 < row["r2"] <= 1 and row["rmse"] > 0 and row["n_folds"] == 2
     assert sum(summary["loeo"]["wins"].values()) >= 2 * n_loeo  # one winner per task at least
     plots = {p.name for p in (tmp_path / "plots").glob("*.png")}
-    assert {"parity_cv_rf_magpie_K_VRH.png", "parity_cv_cnn3d_ecd_G_VRH.png",
-            "parity_cv_all.png"} <= plots
+    assert {
+        "parity_cv_rf_magpie_K_VRH.png",
+        "parity_cv_cnn3d_ecd_G_VRH.png",
+        "parity_cv_all.png",
+    } <= plots
     assert all((tmp_path / "plots" / p).stat().st_size > 1000 for p in plots)
     rst = (tmp_path / "tables" / "cv.rst").read_text()
     assert rst.startswith(".. list-table::") and "RF+Magpie" in rst

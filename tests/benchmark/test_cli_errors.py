@@ -10,8 +10,22 @@ import pytest
 from skecd.benchmark import _cli
 from skecd.cli import main
 
-FAST = ["benchmark", "--models", "rf_magpie", "--protocol", "cv", "--targets", "K_VRH",
-        "--max-samples", "30", "--n-splits", "2", "--n-estimators", "5", "--no-progress"]
+FAST = [
+    "benchmark",
+    "--models",
+    "rf_magpie",
+    "--protocol",
+    "cv",
+    "--targets",
+    "K_VRH",
+    "--max-samples",
+    "30",
+    "--n-splits",
+    "2",
+    "--n-estimators",
+    "5",
+    "--no-progress",
+]
 
 
 def _exit_code(argv):

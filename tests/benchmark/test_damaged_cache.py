@@ -12,8 +12,15 @@ import pytest
 from skecd.benchmark import run_benchmark
 
 N = 30
-KWARGS = {"models": ["rf_magpie"], "protocols": ["cv"], "targets": ["K_VRH"], "n_splits": 2,
-          "settings": {"n_estimators": 5}, "max_samples": N, "progress": False}
+KWARGS = {
+    "models": ["rf_magpie"],
+    "protocols": ["cv"],
+    "targets": ["K_VRH"],
+    "n_splits": 2,
+    "settings": {"n_estimators": 5},
+    "max_samples": N,
+    "progress": False,
+}
 
 
 @pytest.fixture
@@ -49,8 +56,9 @@ def test_damaged_result_json(cached, damage):
     root, first = cached
     path = sorted((root / "results").rglob("*.json"))[0]
     text = path.read_text()
-    path.write_text({"truncate": text[: len(text) // 2], "empty": "",
-                     "not-a-record": "[1, 2]"}[damage])
+    path.write_text(
+        {"truncate": text[: len(text) // 2], "empty": "", "not-a-record": "[1, 2]"}[damage]
+    )
     _assert_recomputed(root, first, path, n_fitted=1)
 
 
@@ -103,8 +111,10 @@ def test_damaged_timing_json(cached, damage):
 def test_leftover_part_files_are_removed(cached):
     root, first = cached
     dead_pid = 2**22 + 12345  # above the default pid_max: no such process
-    leftovers = [root / "features" / f".magpie-x.joblib.{dead_pid}.part",
-                 root / "results" / f".fold0-x.json.{dead_pid}.part"]
+    leftovers = [
+        root / "features" / f".magpie-x.joblib.{dead_pid}.part",
+        root / "results" / f".fold0-x.json.{dead_pid}.part",
+    ]
     for path in leftovers:
         path.write_bytes(b"half written")
     live = root / "features" / f".other.joblib.{os.getpid()}.part"  # a writer still running

@@ -7,16 +7,25 @@ from skecd.benchmark import cv_table, loeo_table, regression_metrics
 
 
 def _record(model, target, protocol, split, y_true, y_pred):
-    return {"model": model, "label": model, "target": target, "protocol": protocol,
-            "split": split, "y_true": list(y_true), "y_pred": list(y_pred),
-            "metrics": regression_metrics(y_true, y_pred), "fit_seconds": 1.0,
-            "predict_seconds": 0.0}
+    return {
+        "model": model,
+        "label": model,
+        "target": target,
+        "protocol": protocol,
+        "split": split,
+        "y_true": list(y_true),
+        "y_pred": list(y_pred),
+        "metrics": regression_metrics(y_true, y_pred),
+        "fit_seconds": 1.0,
+        "predict_seconds": 0.0,
+    }
 
 
 def test_cv_table_means_over_folds_and_pools():
     folds = [([10.0, 20.0, 30.0], [12.0, 18.0, 33.0]), ([40.0, 50.0, 60.0], [41.0, 55.0, 58.0])]
-    results = [_record("rf_magpie", "K_VRH", "cv", f"fold{i}", t, p)
-               for i, (t, p) in enumerate(folds)]
+    results = [
+        _record("rf_magpie", "K_VRH", "cv", f"fold{i}", t, p) for i, (t, p) in enumerate(folds)
+    ]
     (row,) = cv_table(results)
     per_fold = [regression_metrics(t, p) for t, p in folds]
     assert row["n_folds"] == 2

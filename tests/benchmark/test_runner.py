@@ -52,8 +52,16 @@ def test_loeo_test_sets_hold_the_element(subset):
 
 
 def test_resume_skips_finished_results(tmp_path):
-    kwargs = {"models": ["rf_magpie"], "protocols": ["cv"], "targets": ["K_VRH"], "n_splits": 3,
-              "results_dir": tmp_path, "settings": FAST, "max_samples": N, "progress": False}
+    kwargs = {
+        "models": ["rf_magpie"],
+        "protocols": ["cv"],
+        "targets": ["K_VRH"],
+        "n_splits": 3,
+        "results_dir": tmp_path,
+        "settings": FAST,
+        "max_samples": N,
+        "progress": False,
+    }
     first = run_benchmark(**kwargs)
     assert (first.n_fitted, first.n_cached) == (3, 0)
     again = run_benchmark(**kwargs)
@@ -76,8 +84,16 @@ def test_resume_skips_finished_results(tmp_path):
 def test_cached_features_give_the_pipeline_predictions(tmp_path, subset):
     # Features computed once on all materials and indexed per fold must give what
     # the full Pipeline fitted on the training densities gives (stateless featurisers).
-    run = run_benchmark(models=["rf_magpie"], protocols=["cv"], targets=["G_VRH"], n_splits=2,
-                        results_dir=tmp_path, settings=FAST, max_samples=N, progress=False)
+    run = run_benchmark(
+        models=["rf_magpie"],
+        protocols=["cv"],
+        targets=["G_VRH"],
+        n_splits=2,
+        results_dir=tmp_path,
+        settings=FAST,
+        max_samples=N,
+        progress=False,
+    )
     pipe = make_model("rf_magpie", **FAST)
     y = subset.target[:, 1]
     splits = make_splits("cv", subset.formulas, n_splits=2)
@@ -89,12 +105,20 @@ def test_cached_features_give_the_pipeline_predictions(tmp_path, subset):
 
 
 def test_result_records_are_complete(tmp_path):
-    run = run_benchmark(models=["rf_magpie"], protocols=["loeo"], targets=["K_VRH"],
-                        min_count=3, results_dir=tmp_path, settings=FAST, max_samples=N,
-                        progress=False)
+    run = run_benchmark(
+        models=["rf_magpie"],
+        protocols=["loeo"],
+        targets=["K_VRH"],
+        min_count=3,
+        results_dir=tmp_path,
+        settings=FAST,
+        max_samples=N,
+        progress=False,
+    )
     for record in run.results:
-        on_disk = json.loads(next((tmp_path / "results").rglob(f"{record['split']}-*.json"))
-                             .read_text())
+        on_disk = json.loads(
+            next((tmp_path / "results").rglob(f"{record['split']}-*.json")).read_text()
+        )
         assert on_disk == record
         assert len(record["y_true"]) == len(record["y_pred"]) == record["metrics"]["n"]
         assert record["n_train"] + record["metrics"]["n"] == N
@@ -114,8 +138,16 @@ def test_bad_arguments_are_named(tmp_path):
 def test_fusion_reuses_cached_features(tmp_path, subset):
     # The fusion model takes densities; the runner swaps its featurisers for
     # look-ups of the cached features. Predictions must match the plain model.
-    run = run_benchmark(models=["fusion"], protocols=["cv"], targets=["K_VRH"], n_splits=2,
-                        results_dir=tmp_path, settings=FAST, max_samples=N, progress=False)
+    run = run_benchmark(
+        models=["fusion"],
+        protocols=["cv"],
+        targets=["K_VRH"],
+        n_splits=2,
+        results_dir=tmp_path,
+        settings=FAST,
+        max_samples=N,
+        progress=False,
+    )
     assert run.n_fitted == 2
     (_, train, test) = make_splits("cv", subset.formulas, n_splits=2)[0]
     y = subset.target[:, 0]

@@ -78,7 +78,11 @@ def test_cli_resumes_and_records_failures(raw, tmp_path, capsys):
     assert "Tc" in failures[0]["error"]
     manifest = json.loads((out / "MANIFEST.json").read_text())
     assert manifest["counts"] == {
-        "done": 1, "failed": 1, "skipped": 0, "elsewhere": 0, "missing": 0
+        "done": 1,
+        "failed": 1,
+        "skipped": 0,
+        "elsewhere": 0,
+        "missing": 0,
     }
     (entry,) = manifest["done"]
     assert entry["material_id"] == "mp-134" and entry["cpu"] > 0
@@ -90,17 +94,36 @@ def test_cli_resumes_and_records_failures(raw, tmp_path, capsys):
     assert (out / "mp-134.npz").stat().st_mtime_ns == mtime
     manifest = json.loads((out / "MANIFEST.json").read_text())
     assert manifest["counts"] == {
-        "done": 1, "failed": 1, "skipped": 2, "elsewhere": 0, "missing": 0
+        "done": 1,
+        "failed": 1,
+        "skipped": 2,
+        "elsewhere": 0,
+        "missing": 0,
     }
     assert manifest["done"][0]["cpu"] == entry["cpu"]
 
     # --retry-failed tries Tc again; --existing skips a material found in another directory
-    assert main(
-        ["density", str(structures), "-o", str(out), "--no-progress", "--retry-failed",
-         "--existing", str(GPAW_DIR)]
-    ) == 0
+    assert (
+        main(
+            [
+                "density",
+                str(structures),
+                "-o",
+                str(out),
+                "--no-progress",
+                "--retry-failed",
+                "--existing",
+                str(GPAW_DIR),
+            ]
+        )
+        == 0
+    )
     manifest = json.loads((out / "MANIFEST.json").read_text())
     assert manifest["counts"] == {
-        "done": 0, "failed": 1, "skipped": 1, "elsewhere": 1, "missing": 0
+        "done": 0,
+        "failed": 1,
+        "skipped": 1,
+        "elsewhere": 1,
+        "missing": 0,
     }
     assert manifest["elsewhere"] == [{"material_id": "mp-134", "directory": str(GPAW_DIR)}]

@@ -86,9 +86,7 @@ def test_chgcar_byte_flips(flips, in_header):
 header_text = st.one_of(
     st.text(alphabet=st.characters(codec="latin-1"), max_size=40),
     st.lists(st.integers(-(10**12), 10**12).map(str), max_size=4).map(" ".join),
-    st.lists(st.floats(allow_nan=True, allow_infinity=True).map(repr), max_size=4).map(
-        " ".join
-    ),
+    st.lists(st.floats(allow_nan=True, allow_infinity=True).map(repr), max_size=4).map(" ".join),
     st.sampled_from(["", "****", "Si", "H He", "Direct", "Cartesian", "0 0 0", "-1", "28 28"]),
 )
 

@@ -78,8 +78,9 @@ def test_spin_density_integrates_to_a_small_moment(chgcar_dir):
     assert not np.allclose(rho.spin, rho.total)
 
 
-@pytest.mark.parametrize("suffix, opener", [("", open), (".gz", gzip.open), (".bz2", bz2.open),
-                                            (".xz", lzma.open)])
+@pytest.mark.parametrize(
+    "suffix, opener", [("", open), (".gz", gzip.open), (".bz2", bz2.open), (".xz", lzma.open)]
+)
 def test_compressed_variants(chgcar_dir, tmp_path, suffix, opener):
     text = _text(chgcar_dir / "Li_bcc_spin.CHGCAR.gz")
     path = tmp_path / f"CHGCAR{suffix}"
@@ -175,9 +176,11 @@ def test_grid_line_declaring_too_few_points(tmp_path, si_lines):
 
 def test_header_only_and_empty_files(tmp_path, si_lines):
     g = _grid_line_index(si_lines)
-    for name, text in [("header_CHGCAR", "".join(si_lines[:g])),
-                       ("header_grid_CHGCAR", "".join(si_lines[: g + 1])),
-                       ("empty_CHGCAR", "")]:
+    for name, text in [
+        ("header_CHGCAR", "".join(si_lines[:g])),
+        ("header_grid_CHGCAR", "".join(si_lines[: g + 1])),
+        ("empty_CHGCAR", ""),
+    ]:
         path = _write(tmp_path, name, text)
         with pytest.raises(ValueError, match=name):
             read_chgcar(path)

@@ -17,7 +17,14 @@ GPAW_DIR = DATA_DIR / "ecd_gpaw"
 
 # Small, real GPAW densities of the bundled set with K_VRH/G_VRH in fcc_fm3m_elastic.
 MODEL_IDS = (
-    "mp-1000", "mp-10020", "mp-1002206", "mp-1138", "mp-102", "mp-1022", "mp-101", "mp-10149",
+    "mp-1000",
+    "mp-10020",
+    "mp-1002206",
+    "mp-1138",
+    "mp-102",
+    "mp-1022",
+    "mp-101",
+    "mp-10149",
 )
 
 
@@ -49,9 +56,7 @@ def real_densities(real_paths):
 @pytest.fixture(scope="session")
 def real_targets(elastic_records):
     """(n, 2) array of K_VRH and G_VRH in GPa, from the bundled real records."""
-    return np.array(
-        [[elastic_records[m]["K_VRH"], elastic_records[m]["G_VRH"]] for m in MODEL_IDS]
-    )
+    return np.array([[elastic_records[m]["K_VRH"], elastic_records[m]["G_VRH"]] for m in MODEL_IDS])
 
 
 @pytest.fixture(scope="session")

@@ -189,7 +189,8 @@ def test_grid_search_over_width(data):
     ).fit(structures, y)
     assert search.best_params_["cgcnnregressor__module__atom_fea_len"] in (4, 8)
     best = search.best_estimator_[-1]
-    assert best.module_.embedding.out_features == search.best_params_[
-        "cgcnnregressor__module__atom_fea_len"
-    ]
+    assert (
+        best.module_.embedding.out_features
+        == search.best_params_["cgcnnregressor__module__atom_fea_len"]
+    )
     assert search.predict(structures).shape == y.shape

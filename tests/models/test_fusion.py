@@ -77,9 +77,7 @@ def test_fusion_nested_params(real_densities, real_targets):
 
 def test_fusion_in_cross_validate_and_grid_search(real_densities, real_targets):
     X = np.array(real_densities, dtype=object)
-    res = cross_validate(
-        _fusion(), X, real_targets, cv=KFold(2), scoring="neg_mean_absolute_error"
-    )
+    res = cross_validate(_fusion(), X, real_targets, cv=KFold(2), scoring="neg_mean_absolute_error")
     assert np.all(np.isfinite(res["test_score"]))
     search = GridSearchCV(
         _fusion(),

@@ -41,9 +41,16 @@ def train_set(data, featurizer):
 def fitted(train_set):
     X, y = train_set
     return InvariantECDRegressor(
-        max_epochs=80, early_stopping=False, random_state=0, lr=5e-3, batch_size=16,
-        module__n_members=2, module__train_points=None, module__dropout=0.0,
-        module__point_widths=(32, 64), module__head_widths=(64,),
+        max_epochs=80,
+        early_stopping=False,
+        random_state=0,
+        lr=5e-3,
+        batch_size=16,
+        module__n_members=2,
+        module__train_points=None,
+        module__dropout=0.0,
+        module__point_widths=(32, 64),
+        module__head_widths=(64,),
     ).fit(X, y)
 
 

@@ -123,8 +123,9 @@ def test_rotated_copy_gives_identical_voxels(data_dir, sample, frame, edge):
         s = rho.structure
         rotated = Structure(Lattice(s.lattice.matrix @ rotation.T), s.species, s.frac_coords)
         assert not np.allclose(rotated.cart_coords, s.cart_coords) or len(s) == 1
-        assert_allclose(vox.fit_transform([ChargeDensity(rotated, rho.total)]), reference,
-                        rtol=1e-6, atol=1e-7)
+        assert_allclose(
+            vox.fit_transform([ChargeDensity(rotated, rho.total)]), reference, rtol=1e-6, atol=1e-7
+        )
 
 
 @pytest.mark.parametrize("sample", FM3M_SAMPLES)
@@ -170,11 +171,13 @@ def test_chgcar_npz_and_volumetric_data_give_same_grid(gpaw_dir, tmp_path):
 
 
 def test_order_one_and_three_agree_on_grid_points_and_differ_between(si_chgcar):
-    on_grid = [ChargeDensityVoxelizer(grid_size=14, order=o).fit_transform([si_chgcar])
-               for o in (1, 3)]
+    on_grid = [
+        ChargeDensityVoxelizer(grid_size=14, order=o).fit_transform([si_chgcar]) for o in (1, 3)
+    ]
     assert_allclose(on_grid[0], on_grid[1], rtol=1e-5, atol=1e-6)
-    off_grid = [ChargeDensityVoxelizer(grid_size=20, order=o).fit_transform([si_chgcar])
-                for o in (1, 3)]
+    off_grid = [
+        ChargeDensityVoxelizer(grid_size=20, order=o).fit_transform([si_chgcar]) for o in (1, 3)
+    ]
     assert not np.allclose(off_grid[0], off_grid[1], rtol=1e-4)
 
 
@@ -199,8 +202,9 @@ def test_fit_accepts_y_and_returns_self(gpaw_paths):
     vox = ChargeDensityVoxelizer(grid_size=8)
     assert vox.fit(gpaw_paths, y=np.arange(len(gpaw_paths))) is vox
     assert vox.fit(gpaw_paths) is vox
-    assert_array_equal(vox.fit_transform(gpaw_paths, np.ones(len(gpaw_paths))),
-                       vox.transform(gpaw_paths))
+    assert_array_equal(
+        vox.fit_transform(gpaw_paths, np.ones(len(gpaw_paths))), vox.transform(gpaw_paths)
+    )
 
 
 def test_transform_without_fit(gpaw_paths):
@@ -246,8 +250,7 @@ def test_accepts_lists_tuples_and_arrays_of_paths(gpaw_paths):
 
 def test_output_shape_set_by_grid_size_not_input_grid(chgcar_dir, gpaw_paths):
     """No n_features_in_: the input is densities on grids of any size."""
-    samples = [chgcar_dir / "Si_fcc.CHGCAR.gz", chgcar_dir / "TiIr_mp-1235.CHGCAR.gz",
-               *gpaw_paths]
+    samples = [chgcar_dir / "Si_fcc.CHGCAR.gz", chgcar_dir / "TiIr_mp-1235.CHGCAR.gz", *gpaw_paths]
     grids = {load_density(s).grid_shape for s in samples}
     assert len(grids) > 3
     vox = ChargeDensityVoxelizer(grid_size=10)

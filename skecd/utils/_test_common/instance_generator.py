@@ -118,7 +118,9 @@ INIT_PARAMS: dict[str, dict] = {
     "FusionRegressor": {"hidden_widths": (16, 8), "max_epochs": 2, "random_state": 0},
     "InvariantECDRegressor": {**_TINY_INVARIANT},
     "InvariantFusionRegressor": {
-        **_TINY_INVARIANT, "module__point_channels": 24, "module__n_points": 64,
+        **_TINY_INVARIANT,
+        "module__point_channels": 24,
+        "module__n_points": 64,
         "module__table_widths": (16,),
     },
     "LocalDensityFeaturizer": {"n_points": 64, "sigmas": (0.5, 1.0)},
