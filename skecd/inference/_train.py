@@ -43,18 +43,19 @@ def needs_density(estimator):
         featurisers (which take structures) is present.
     """
     from .. import preprocessing
-    from ..preprocessing import CrystalGraphFeaturizer, MagpieFeaturizer
 
-    density_types = tuple(
+    # Exact types: the structure featurisers share a base class with the density ones.
+    density_types = {
         getattr(preprocessing, n)
         for n in preprocessing.__all__
-        if getattr(preprocessing, n) not in (MagpieFeaturizer, CrystalGraphFeaturizer)
-        and isinstance(getattr(preprocessing, n), type)
-    )
+        if isinstance(getattr(preprocessing, n), type)
+        and getattr(getattr(preprocessing, n), "_sample_kind", "density") == "density"
+        and n != "BaseSampleFeaturizer"
+    }
     seen = []
 
     def walk(obj):
-        if isinstance(obj, density_types):
+        if type(obj) in density_types:
             seen.append(obj)
         if hasattr(obj, "get_params"):
             for v in obj.get_params(deep=False).values():
