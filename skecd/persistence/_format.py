@@ -364,12 +364,22 @@ def _load_net(path, key, record, tensors):
     # torch's global random state as it was (the weights are replaced below).
     with torch.random.fork_rng():
         net.initialize()
+    # Files written before the networks kept their input shape and target rank as
+    # buffers lack those two; they are rebuilt from the saved fitted attributes, which
+    # hold the same values (any other missing or extra tensor is still an error).
+    module_state = net.module_.state_dict()
+    for name in _SIZE_BUFFERS:
+        if name not in state and name in module_state:
+            state[name] = module_state[name]
     try:
         net.module_.load_state_dict(state, strict=True)
     except RuntimeError as exc:
         raise ModelFileError(f"{path}: weights of network {key!r} do not fit it: {exc}") from exc
     net.module_.eval()
     return net
+
+
+_SIZE_BUFFERS = ("input_shape", "y_ndim")
 
 
 def _restore(obj, nets, rebuild):

@@ -42,12 +42,13 @@ class LocalDensityFeaturizer(BaseSampleFeaturizer):
 
     What a network with global pooling (:class:`skecd.models.InvariantECDRegressor`)
     sees is the *distribution* of the descriptors over the cell. They are evaluated
-    on a grid of fixed spacing (``spacing``, by exact Fourier interpolation of the
-    file's grid), where every point stands for the same volume; the points are
-    sorted by their descriptors and ``n_points`` of them are taken at evenly spaced
-    ranks. The result depends only on the multiset of values, so it is the same
-    when the file is rotated or its origin moves, and nearly the same for a
-    supercell or a conventional cell (other points of the same function).
+    on the file's grid refined by whole factors (see ``spacing``), where every point
+    stands for the same volume; the points are sorted by their descriptors and
+    ``n_points`` of them are taken at evenly spaced ranks. The result depends only
+    on the multiset of values, so it is the same when the file is rotated, when its
+    origin moves by grid steps and for a supercell (each value repeated), and nearly
+    the same for a conventional cell on another grid (other points of the same
+    function).
 
     The transformer is stateless: ``fit`` only validates the parameters.
 
@@ -60,10 +61,10 @@ class LocalDensityFeaturizer(BaseSampleFeaturizer):
         Points P per density, taken from the density's own grid at evenly spaced
         quantiles of the descriptors (see Notes).
     spacing : float, default=0.15
-        Grid spacing in Angstrom at which the descriptors are evaluated: the
-        file's density is Fourier-interpolated (exactly, as the band-limited
-        function it is) onto a grid of about this spacing along each cell vector,
-        so files on finer or coarser grids, or of other cells, are sampled alike.
+        Largest grid spacing in Angstrom at which the descriptors are evaluated:
+        the file's grid is refined by a whole factor per axis (exact Fourier
+        interpolation of the band-limited density) until its spacing is at most
+        this, so files on coarse grids are sampled as finely as fine ones.
     floor : float, default=1e-4
         Lower bound (e/A^3) applied to the smoothed density before logs and
         reduced quantities.
@@ -185,23 +186,30 @@ class LocalDensityFeaturizer(BaseSampleFeaturizer):
 def _resample_spectrum(spectrum, shape):
     """Fourier coefficients of the same band-limited function on a grid of ``shape`` points.
 
-    Zero-padding (finer grid) or dropping the highest frequencies (coarser grid) of
-    the centred spectrum; scaled so that ``ifftn`` gives the same function values.
+    Each integer frequency ``f`` of the input goes to index ``f mod m`` of the output
+    (zero-padding for a finer grid); on a coarser grid the frequencies it cannot hold
+    are dropped; the Nyquist term of an even input axis is split between ``+k/2`` and
+    ``-k/2`` so the function stays real. Scaled so that ``ifftn`` gives the same
+    values. Hand-written: ``scipy.signal.resample`` does this for one axis of real
+    samples, not for the three axes of a spectrum that is differentiated afterwards.
     """
-    n = np.array(spectrum.shape)
-    m = np.array(shape)
-    centred = np.fft.fftshift(spectrum)
-    slices, pads = [], []
-    for k, j in zip(n, m):
-        if j >= k:
-            slices.append(slice(None))
-            pads.append(((j - k + 1) // 2, (j - k) // 2))
-        else:
-            start = k // 2 - j // 2
-            slices.append(slice(start, start + j))
-            pads.append((0, 0))
-    out = np.pad(centred[tuple(slices)], pads)
-    return np.fft.ifftshift(out) * (np.prod(m) / np.prod(n))
+    out = spectrum
+    for axis, (k, m) in enumerate(zip(spectrum.shape, shape)):
+        freqs = np.rint(np.fft.fftfreq(k, 1.0 / k)).astype(int)  # 0, 1, ..., -1
+        moved = np.moveaxis(out, axis, 0)
+        new = np.zeros((m,) + moved.shape[1:], dtype=complex)
+        for index, f in enumerate(freqs):
+            if k % 2 == 0 and f == -k // 2:  # the Nyquist term of an even axis
+                if m > k:
+                    new[(k // 2) % m] += 0.5 * moved[index]
+                    new[(-k // 2) % m] += 0.5 * moved[index]
+                elif m == k:
+                    new[index] += moved[index]
+                continue
+            if 2 * abs(f) < m or (m == k):
+                new[f % m] += moved[index]
+        out = np.moveaxis(new, 0, axis)
+    return out * (np.prod(shape) / np.prod(spectrum.shape))
 
 
 def local_descriptors(total, lattice, sigmas, n_points, floor, spacing=0.15):
@@ -217,16 +225,18 @@ def local_descriptors(total, lattice, sigmas, n_points, floor, spacing=0.15):
     n_points : int
     floor : float
     spacing : float, default=0.15
-        Grid spacing (Angstrom) at which the descriptors are evaluated.
+        Largest grid spacing (Angstrom) at which the descriptors are evaluated.
 
     Returns
     -------
     ndarray of shape (6 * len(sigmas), n_points), float32
     """
     lattice = np.asarray(lattice, dtype=np.float64)
-    # The same physical point density in every file: a file on a coarse or a fine grid,
-    # or a conventional instead of a primitive cell, is evaluated at the same spacing.
-    n = np.maximum(np.ceil(np.linalg.norm(lattice, axis=1) / spacing).astype(int), 2)
+    # Refine the file's grid by a whole factor per axis until the spacing is at most
+    # ``spacing``: files on coarse grids are sampled as finely as fine ones, and a
+    # supercell or a shifted origin still gives the same multiset of points.
+    steps = np.linalg.norm(lattice, axis=1) / np.asarray(total.shape)
+    n = np.asarray(total.shape) * np.maximum(np.ceil(steps / spacing - 1e-9), 1).astype(int)
     spectrum = _resample_spectrum(np.fft.fftn(np.asarray(total, dtype=np.float64)), n)
     # Cartesian wave vectors of the grid's Fourier components: G = 2 pi m B with the
     # integer frequencies m and B the reciprocal basis (rows), so that derivatives

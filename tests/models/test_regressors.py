@@ -156,7 +156,11 @@ def test_se_lr_halves_every_10_epochs(views30, real_targets):
     reg = SEProjectedCNNRegressor(max_epochs=11, random_state=0, **TINY_SE, batch_size=8)
     reg.fit(views30[:4], real_targets[:4])
     assert reg.optimizer_.param_groups[0]["lr"] == pytest.approx(5e-4)
-    assert isinstance(reg.optimizer_, torch.optim.SGD)
+    assert isinstance(reg.optimizer_, torch.optim.Adam)  # the default; SGD is PAPER_PARAMS
+    paper = SEProjectedCNNRegressor(
+        max_epochs=1, random_state=0, **TINY_SE, **SEProjectedCNNRegressor.PAPER_PARAMS
+    ).fit(views30[:4], real_targets[:4])
+    assert isinstance(paper.optimizer_, torch.optim.SGD)
 
 
 def test_validation_split_and_early_stopping(magpie144, real_targets):
@@ -210,7 +214,7 @@ def test_errors(cubes20, views30, real_targets):
     "cls, differs",
     [
         (ECD3DCNNRegressor, {"lr": 5e-4}),
-        (SEProjectedCNNRegressor, {"optimizer": torch.optim.SGD}),
+        (SEProjectedCNNRegressor, {}),
         (MagpieCNNRegressor, {}),
     ],
 )
