@@ -253,7 +253,6 @@ MODELS = {
                 device=s["device"],
             ),
             settings=_NET,
-            quick=True,
             description="invariant network on local density descriptors (early stopping, "
             "log targets, 3-member ensemble)",
         ),
