@@ -1,0 +1,42 @@
+"""The extended loader: densities found in the package and the source checkout, the rest named."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from skecd.datasets import CRYSTAL_SYSTEMS, crystal_system, load_elastic
+
+
+def test_fcc_subset_holds_the_bundled_set(tmp_path):
+    from skecd.datasets import load_fcc_elastic
+
+    bundled = load_fcc_elastic()
+    fcc = load_elastic(space_groups=225, data_home=tmp_path, missing="ignore")
+    assert set(bundled.material_ids) <= set(fcc.material_ids)
+    # the rest of space group 225 in the extended labels is named, not dropped
+    assert not set(fcc.missing) & set(bundled.material_ids)
+    assert all("Tc" in why for why in fcc.excluded.values())
+    assert len(fcc.data) == len(fcc.material_ids) == len(fcc.target)
+    row = fcc.material_ids.index(bundled.material_ids[0])
+    np.testing.assert_allclose(fcc.target[row], bundled.target[0])
+    assert set(fcc.crystal_systems) == {"cubic"}
+
+
+def test_missing_densities_are_named_with_the_command(tmp_path):
+    with pytest.warns(UserWarning, match=r"no density yet.*skecd density .* --existing"):
+        data = load_elastic(crystal_systems="monoclinic", data_home=tmp_path)
+    assert data.missing  # most monoclinic cells are still to build
+    assert len(data.data) + len(data.missing) + len(data.excluded) == 202
+    with pytest.raises(FileNotFoundError, match="no density yet"):
+        load_elastic(crystal_systems="monoclinic", data_home=tmp_path, missing="raise")
+
+
+def test_crystal_systems_and_bad_arguments():
+    assert [crystal_system(n) for n in (1, 3, 16, 75, 143, 168, 195)] == list(CRYSTAL_SYSTEMS)
+    with pytest.raises(ValueError, match="1 to 230"):
+        crystal_system(231)
+    with pytest.raises(ValueError, match="unknown crystal system"):
+        load_elastic(crystal_systems="cubical")
+    with pytest.raises(ValueError, match="missing must be"):
+        load_elastic(missing="drop")
