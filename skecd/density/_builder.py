@@ -97,7 +97,7 @@ def _compute_and_write(material_id, structure, outdir, log_dir):
         write_gpaw_npz(rho, out)
     except Exception as exc:  # recorded, never stops the run
         entry["error"] = f"{type(exc).__name__}: {exc}"
-        entry["traceback"] = traceback.format_exc(limit=5)
+        entry["traceback"] = _portable_traceback(exc)
         entry["cpu"] = time.process_time() - start
         return entry
     entry.update(
@@ -108,6 +108,19 @@ def _compute_and_write(material_id, structure, outdir, log_dir):
         cpu=time.process_time() - start,
     )
     return entry
+
+
+def _portable_traceback(exc, limit=5):
+    """The last frames of ``exc``'s traceback with file names only, no directory.
+
+    The failure record is shared with the data; paths of the machine that ran the
+    builder say nothing to its readers.
+    """
+    frames = traceback.extract_tb(exc.__traceback__)[-limit:]
+    for frame in frames:
+        frame.filename = Path(frame.filename).name
+    lines = traceback.format_list(frames) + traceback.format_exception_only(exc)
+    return "Traceback (most recent call last):\n" + "".join(lines)
 
 
 def _entry_from_file(path, material_id):
