@@ -246,12 +246,7 @@ MODELS = {
             "invariant_ecd",
             "Invariant ECD net",
             features=("local",),
-            make_estimator=lambda s: InvariantECDRegressor(
-                max_epochs=s["epochs"],
-                batch_size=s["batch_size"],
-                random_state=s["seed"],
-                device=s["device"],
-            ),
+            make_estimator=lambda s: InvariantECDRegressor(**_net_params(s)),
             settings=_NET,
             description="invariant network on local density descriptors (early stopping, "
             "log targets, 3-member ensemble)",
@@ -260,12 +255,7 @@ MODELS = {
             "invariant_fusion",
             "Invariant fusion (ECD+descriptors+Magpie)",
             features=("local_flat", "descriptors", "magpie"),
-            make_estimator=lambda s: InvariantFusionRegressor(
-                max_epochs=s["epochs"],
-                batch_size=s["batch_size"],
-                random_state=s["seed"],
-                device=s["device"],
-            ),
+            make_estimator=lambda s: InvariantFusionRegressor(**_net_params(s)),
             settings=_NET,
             description="invariant density network joined end to end with density "
             "descriptors and Magpie features",
