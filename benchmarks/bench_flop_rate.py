@@ -66,7 +66,7 @@ def _cases(grid):
     yield "SEProjectedCNN", SEProjectedCNN(grid_size=grid), (3, grid, grid, grid), torch.optim.Adam
     yield (
         "InvariantECDNet",
-        InvariantECDNet(n_features=24, n_outputs=2, train_points=None),
+        InvariantECDNet(n_features=24, n_outputs=2),
         (24, 4096),
         torch.optim.AdamW,
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+import torch
 from numpy.testing import assert_allclose
 from pymatgen.core import Lattice, Structure
 from pymatgen.symmetry.analyzer import SpacegroupAnalyzer
@@ -47,10 +48,9 @@ def fitted(train_set):
         lr=5e-3,
         batch_size=16,
         module__n_members=2,
-        module__train_points=None,
         module__dropout=0.0,
-        module__point_widths=(32, 64),
-        module__head_widths=(64,),
+        module__input_dropout=0.0,
+        module__hidden_widths=(64, 64),
     ).fit(X, y)
 
 
@@ -179,12 +179,14 @@ def test_descriptor_names_and_validation():
 def test_single_target_pipeline_and_clone(data):
     model = make_pipeline(
         LocalDensityFeaturizer(n_points=216),
-        InvariantECDRegressor(max_epochs=3, random_state=0, module__n_members=1),
+        InvariantECDRegressor(
+            max_epochs=3, early_stopping=True, random_state=0, module__n_members=1
+        ),
     )
     model.fit(data.data[:20], data.target[:20, 0])
     pred = model.predict(data.data[:3])
     assert pred.shape == (3,) and np.all(pred > 0)
-    # early stopping held out a validation split and recorded its loss
+    # early stopping (on request) held out a validation split and recorded its loss
     assert "valid_loss" in model[-1].history_[-1]
     again = clone(model).fit(data.data[:20], data.target[:20, 0])
     assert_allclose(again.predict(data.data[:3]), pred)  # seeded: identical
@@ -196,3 +198,22 @@ def test_log_target_refuses_non_positive_moduli(train_set):
     y[4, 1] = 0.0
     with pytest.raises(ValueError, match="sample 4"):
         InvariantECDRegressor(max_epochs=1).fit(X, y)
+
+
+def test_quantiles_ignore_the_order_of_the_points(train_set):
+    """The module's input vector is a function of each channel's multiset of values."""
+    X, _ = train_set
+    from skecd.models import InvariantECDNet
+    from skecd.models._invariant import channel_quantiles
+
+    x = torch.as_tensor(X[:4])
+    shuffled = x[..., torch.randperm(x.shape[-1])]
+    assert_allclose(channel_quantiles(shuffled, 16).numpy(), channel_quantiles(x, 16).numpy())
+    # already sorted input (the regressor sorts once) gives the same vector
+    net = InvariantECDNet(n_features=X.shape[1])
+    assert_allclose(
+        channel_quantiles(torch.as_tensor(net.sort_points(X[:4])), 16).numpy(),
+        channel_quantiles(x, 16).numpy(),
+    )
+    with pytest.raises(ValueError, match="n_quantiles must be an int >= 1"):
+        InvariantECDNet(n_quantiles=0)

@@ -79,9 +79,8 @@ _TINY_INVARIANT = {
     "random_state": 0,
     "early_stopping": False,
     "module__n_members": 2,
-    "module__point_widths": (16, 16),
-    "module__head_widths": (16,),
-    "module__train_points": None,
+    "module__n_quantiles": 4,
+    "module__hidden_widths": (16, 16),
 }
 
 
@@ -121,7 +120,6 @@ INIT_PARAMS: dict[str, dict] = {
         **_TINY_INVARIANT,
         "module__point_channels": 24,
         "module__n_points": 64,
-        "module__table_widths": (16,),
     },
     "LocalDensityFeaturizer": {"n_points": 64, "sigmas": (0.5, 1.0)},
     "MagpieCNNRegressor": {"max_epochs": 10, "random_state": 0, "batch_size": 16},
