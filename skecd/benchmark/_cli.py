@@ -114,7 +114,8 @@ def add_parser(subparsers):
         "--epochs",
         type=_int_at_least(1),
         default=None,
-        help=f"max epochs of the networks (default {d['epochs']})",
+        help=f"max epochs of the CNNs (default {d['epochs']}); the invariant networks "
+        "train their own 300",
     )
     p.add_argument("--batch-size", type=_int_at_least(1), default=d["batch_size"])
     p.add_argument(
