@@ -1,7 +1,8 @@
 """The invariant density network and its fusion: 5-fold CV, transfer, leave-one-element-out.
 
 Run: ``OMP_NUM_THREADS=1 python benchmarks/bench_invariant.py [--protocols cv transfer loeo]``;
-writes ``benchmarks/results/invariant.json``.
+writes ``benchmarks/results/invariant.json`` and the tables of the docs,
+``benchmarks/results/invariant.rst`` (``--report-only`` rebuilds them from the JSON).
 
 - ``cv``: the folds of ``skecd benchmark`` (``KFold(5, shuffle=True, random_state=0)`` over
   the 369 bundled Fm-3m materials), K_VRH and G_VRH learnt jointly by one model; R^2 is the
@@ -9,6 +10,12 @@ writes ``benchmarks/results/invariant.json``.
 - ``transfer``: trained on all 369 Fm-3m materials, tested on the cubic materials of other
   space groups whose densities are in the extended set (:func:`skecd.datasets.load_elastic`).
 - ``loeo``: the benchmark's leave-one-element-out splits (elements in at least 19 materials).
+- ``cv_ext``: the folds of ``cv``, with every material of the extended set that is not Fm-3m
+  (all crystal systems, the densities built so far) added to each training fold; the test
+  folds are the same Fm-3m materials, so this measures what more, unlike data brings.
+
+Protocols run separately (for example two processes side by side) are merged into the one
+results file.
 
 The models are the classes' defaults with ``random_state=0``:
 ``InvariantECDRegressor`` on :class:`~skecd.preprocessing.LocalDensityFeaturizer`, and
@@ -43,7 +50,15 @@ from skecd.preprocessing import (
 )
 
 RESULTS = Path(__file__).resolve().parent / "results" / "invariant.json"
+TABLES = RESULTS.with_suffix(".rst")
 TARGETS = ("K_VRH", "G_VRH")
+LABELS = {
+    "invariant_ecd": "Invariant ECD net",
+    "invariant_fusion": "Invariant fusion",
+    "rf_magpie": "RF+Magpie",
+    "rf_descriptors_magpie": "RF+descriptors+Magpie",
+}
+DENSITY_NETS = ("invariant_ecd", "invariant_fusion")
 
 
 def _features(densities):
@@ -84,15 +99,81 @@ def _scores(y, pred):
     }
 
 
+def _table(title, header, rows):
+    """An rst list-table."""
+    lines = [f".. list-table:: {title}", "   :header-rows: 1", ""]
+    for row in [header, *rows]:
+        lines += [f"   * - {row[0]}"] + [f"     - {cell}" for cell in row[1:]]
+    return "\n".join(lines) + "\n"
+
+
+def _cell(score):
+    return f"{score['r2']:.3f} / {score['log10_mae']:.3f}"
+
+
+def write_tables(out, path=TABLES):
+    """The rst tables of the docs from the results ``out`` (R^2 / log10-MAE)."""
+    models = out["models"]
+    header = ["model"] + [f"{t} R² / log10-MAE" for t in TARGETS]
+    parts = []
+    if "cv" in out:
+        rows = [
+            [LABELS.get(m, m)] + [_cell(out["cv"][m][t]["pooled"]) for t in TARGETS] for m in models
+        ]
+        parts.append(_table("5-fold CV, pooled out-of-fold predictions", header, rows))
+    if "transfer" in out:
+        rows = [
+            [LABELS.get(m, m)] + [_cell(out["transfer"][m][t]) for t in TARGETS] for m in models
+        ]
+        title = f"Trained on Fm-3m, tested on {out['transfer']['n_test']} other cubic materials"
+        parts.append(_table(title, header, rows))
+    if "cv_ext" in out:
+        rows = [[LABELS.get(m, m)] + [_cell(out["cv_ext"][m][t]) for t in TARGETS] for m in models]
+        title = (
+            f"5-fold CV on Fm-3m, {out['cv_ext']['n_extra']} materials of other space groups "
+            "added to every training fold"
+        )
+        parts.append(_table(title, header, rows))
+    if "loeo" in out:
+        rows, wins = [], dict.fromkeys(models, 0)
+        for element, scores in out["loeo"].items():
+            for t in TARGETS:
+                best = max(models, key=lambda m: scores[m][t]["r2"])
+                wins[best] += 1
+                cells = [
+                    (f"**{scores[m][t]['r2']:.3f}**" if m == best else f"{scores[m][t]['r2']:.3f}")
+                    for m in models
+                ]
+                rows.append([f"{element} {t}"] + cells)
+        rows.append(["wins"] + [str(wins[m]) for m in models])
+        title = "Leave-one-element-out, R² on the held-out element's materials"
+        parts.append(_table(title, ["task"] + [LABELS.get(m, m) for m in models], rows))
+        out["loeo_wins"] = wins
+        out["loeo_density_net_wins"] = sum(wins[m] for m in DENSITY_NETS if m in wins)
+    path.write_text("\n".join(parts))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--protocols", nargs="+", default=["cv", "transfer", "loeo"])
+    parser.add_argument(
+        "--protocols",
+        nargs="+",
+        default=["cv", "transfer", "loeo", "cv_ext"],
+        choices=["cv", "transfer", "loeo", "cv_ext"],
+    )
     parser.add_argument(
         "--models",
         nargs="+",
         default=["invariant_ecd", "invariant_fusion", "rf_magpie", "rf_descriptors_magpie"],
     )
+    parser.add_argument("--report-only", action="store_true", help="rebuild the tables")
     args = parser.parse_args(argv)
+    if args.report_only:
+        out = json.loads(RESULTS.read_text())
+        write_tables(out)
+        RESULTS.write_text(json.dumps(out, indent=1) + "\n")
+        print(f"wrote {TABLES.name}")
+        return
     torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "1")))
     data = load_fcc_elastic()
     y = data.target
@@ -128,6 +209,20 @@ def main(argv=None):
             pred = _fit_predict(name, feats[name], y, feats_other[name])
             out["transfer"][name] = _scores(y_other, pred)
             print(name, "transfer", out["transfer"][name], flush=True)
+    if "cv_ext" in args.protocols:
+        extra = load_elastic(missing="ignore")
+        keep = [i for i, sg in enumerate(extra.space_groups) if sg != 225]
+        feats_extra = _features([extra.data[i] for i in keep])
+        y_extra = extra.target[keep]
+        out["cv_ext"] = {"n_extra": len(keep)}
+        for name in args.models:
+            pred = np.zeros_like(y)
+            for train, test in KFold(5, shuffle=True, random_state=0).split(y):
+                X_train = np.concatenate([feats[name][train], feats_extra[name]])
+                y_train = np.concatenate([y[train], y_extra])
+                pred[test] = _fit_predict(name, X_train, y_train, feats[name][test])
+            out["cv_ext"][name] = _scores(y, pred)
+            print(name, "cv_ext", out["cv_ext"][name], round(time.time() - start), flush=True)
     if "loeo" in args.protocols:
         out["loeo"] = {}
         for element, train, test in make_splits("loeo", data.formulas):
@@ -136,9 +231,15 @@ def main(argv=None):
                 pred = _fit_predict(name, feats[name][train], y[train], feats[name][test])
                 out["loeo"][element][name] = _scores(y[test], pred)
             print(element, out["loeo"][element], flush=True)
+    out["seconds"] = {"+".join(args.protocols): round(time.time() - start)}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    if RESULTS.is_file():  # merge with the protocols of other runs of the same models
+        old = json.loads(RESULTS.read_text())
+        if old.get("models") == out["models"]:
+            out = {**old, **out, "seconds": {**old.get("seconds", {}), **out["seconds"]}}
+    write_tables(out)
     RESULTS.write_text(json.dumps(out, indent=1) + "\n")
-    print(f"wrote {RESULTS.name}")
+    print(f"wrote {RESULTS.name} and {TABLES.name}")
 
 
 if __name__ == "__main__":

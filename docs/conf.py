@@ -45,6 +45,7 @@ def copy_benchmark_results():
         results / "skecd_benchmark" / "plots" / "parity_cv_all.png", static / "parity_cv_all.png"
     )
     shutil.copyfile(results / "ablations" / "summary.rst.txt", static / "ablations.rst.txt")
+    shutil.copyfile(results / "invariant.rst", static / "invariant.rst.txt")
 
 
 copy_benchmark_results()
