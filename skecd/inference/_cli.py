@@ -7,11 +7,16 @@ inputs failed (each named on its own line) and the others were predicted.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
 
 __all__ = ["add_predict_parser", "add_train_parser", "predict_main", "train_main"]
+
+
+#: ``--epochs`` value that keeps each network class's own ``max_epochs``.
+_OWN_EPOCHS = "own"
 
 
 class _UsageError(Exception):
@@ -87,10 +92,17 @@ def add_train_parser(subparsers):
         default="float32",
         help="storage of network weights (float16 halves the file, rounds weights)",
     )
+    p.add_argument(
+        "--epochs",
+        type=_epochs,
+        default=None,
+        help="max_epochs of the networks (default 30, skecd.benchmark.DEFAULT_SETTINGS); "
+        "'own': each network class's own default (the invariant networks: 40 with early "
+        "stopping)",
+    )
     for key, kind in (
         ("grid", int),
         ("frame", str),
-        ("epochs", int),
         ("batch_size", int),
         ("n_estimators", int),
         ("device", str),
@@ -107,6 +119,21 @@ def add_train_parser(subparsers):
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
     p.set_defaults(func=train_main)
     return p
+
+
+def _epochs(text):
+    """``--epochs``: a number of epochs, or ``own`` (each network class's default)."""
+    if text == _OWN_EPOCHS:
+        return text
+    try:
+        epochs = int(text)
+    except ValueError:
+        epochs = 0
+    if epochs < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected an integer >= 1 or {_OWN_EPOCHS!r}, got {text!r}"
+        )
+    return epochs
 
 
 def _parity_plot(predictions, targets, path, title):
@@ -167,6 +194,8 @@ def train_main(args):
         )
         if getattr(args, k) is not None
     }
+    if settings.get("epochs") == _OWN_EPOCHS:
+        settings["epochs"] = None  # DEFAULT_SETTINGS' way to say "the class's own"
     targets = [t.strip() for t in args.targets.split(",") if t.strip()]
     output = Path(args.output)
     if not output.parent.is_dir():
