@@ -31,8 +31,6 @@ def _fail(prog, message):
 # --------------------------------------------------------------------- train
 def add_train_parser(subparsers):
     """Register ``skecd train``."""
-    from ._train import DEFAULT_MODEL
-
     p = subparsers.add_parser(
         "train",
         help="fit a model of the benchmark registry and save it to one safe file",
@@ -42,6 +40,18 @@ def add_train_parser(subparsers):
             "report of the validation or cross-validation metrics and a parity plot."
         ),
     )
+    _add_train_io_options(p)
+    _add_train_protocol_options(p)
+    _add_train_settings_options(p)
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(func=train_main)
+    return p
+
+
+def _add_train_io_options(p):
+    """The model, its data and targets, and where the file and report go."""
+    from ._train import DEFAULT_MODEL
+
     p.add_argument(
         "--model",
         default=DEFAULT_MODEL,
@@ -60,6 +70,10 @@ def add_train_parser(subparsers):
         default=None,
         help="folder of the report (JSON) and parity plot (default: --output's)",
     )
+
+
+def _add_train_protocol_options(p):
+    """Validation (CV or hold-out), early stopping, joint or separate targets, weights."""
     p.add_argument(
         "--cv",
         type=int,
@@ -92,6 +106,10 @@ def add_train_parser(subparsers):
         default="float32",
         help="storage of network weights (float16 halves the file, rounds weights)",
     )
+
+
+def _add_train_settings_options(p):
+    """The settings of :data:`skecd.benchmark.DEFAULT_SETTINGS`."""
     p.add_argument(
         "--epochs",
         type=_epochs,
@@ -116,9 +134,6 @@ def add_train_parser(subparsers):
             dest=key,
             help="setting of skecd.benchmark.DEFAULT_SETTINGS",
         )
-    p.add_argument("--no-progress", action="store_true", help="no progress bars")
-    p.set_defaults(func=train_main)
-    return p
 
 
 def _epochs(text):
