@@ -293,10 +293,22 @@ def train_model(
         training["epochs_trained"] = epochs
     if not plan.joint and len(ds.target_names) == 1:
         estimator = estimator.estimators_[0]
-    metadata = {
-        "model": model,
+    metadata = _metadata(plan, density, training, metrics, start)
+    predictions = {
+        "y_true": y[tested],
+        "y_pred": y_pred[tested],
+        "ids": [ds.ids[i] for i in tested],
+    }
+    return estimator, metadata, predictions
+
+
+def _metadata(plan, density, training, metrics, start):
+    """The training record of a model file (see :func:`train_model`)."""
+    ds, y = plan.data, plan.data.target
+    return {
+        "model": plan.spec.name,
         "label": plan.spec.label,
-        "dataset": {"name": ds.name, "sha256": dataset_hash(ds.ids, y, ds.samples), "n": n},
+        "dataset": {"name": ds.name, "sha256": dataset_hash(ds.ids, y, ds.samples), "n": len(y)},
         "targets": list(ds.target_names),
         "joint": plan.joint,
         "needs_density": density,
@@ -309,12 +321,6 @@ def train_model(
         },
         "train_seconds": round(time.perf_counter() - start, 1),
     }
-    predictions = {
-        "y_true": y[tested],
-        "y_pred": y_pred[tested],
-        "ids": [ds.ids[i] for i in tested],
-    }
-    return estimator, metadata, predictions
 
 
 def _epochs_trained(estimator):
