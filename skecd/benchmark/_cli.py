@@ -81,7 +81,17 @@ def add_parser(subparsers):
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
-    d = DEFAULT_SETTINGS
+    _add_selection_options(p)
+    _add_settings_options(p)
+    _add_protocol_options(p)
+    _add_output_options(p)
+    p.set_defaults(func=main)
+    _one_line_error(p)
+    return p
+
+
+def _add_selection_options(p):
+    """What to run: ``--quick``, ``--models``, ``--protocol``, ``--targets``."""
     p.add_argument(
         "--quick",
         action="store_true",
@@ -101,6 +111,11 @@ def add_parser(subparsers):
         help="comma-separated protocols among cv, loeo (default: cv,loeo)",
     )
     p.add_argument("--targets", type=_csv, default=list(TARGETS), help="K_VRH, G_VRH or both")
+
+
+def _add_settings_options(p):
+    """The settings of :data:`DEFAULT_SETTINGS` (grid, frame, epochs, ...)."""
+    d = DEFAULT_SETTINGS
     p.add_argument(
         "--grid",
         type=_int_at_least(1),
@@ -124,6 +139,18 @@ def add_parser(subparsers):
         default=d["n_estimators"],
         help="random-forest trees",
     )
+    p.add_argument("--device", default=d["device"], help="torch device of the networks")
+    p.add_argument(
+        "--n-jobs",
+        type=_n_jobs,
+        default=d["n_jobs"],
+        help="parallel jobs of featurisers and forests, and torch threads",
+    )
+    p.add_argument("--seed", type=int, default=d["seed"])
+
+
+def _add_protocol_options(p):
+    """The splits: ``--n-splits``, ``--min-count``, ``--max-samples``."""
     p.add_argument(
         "--n-splits",
         type=_int_at_least(2),
@@ -142,14 +169,10 @@ def add_parser(subparsers):
         default=None,
         help="use a seeded random subset of this many materials",
     )
-    p.add_argument("--device", default=d["device"], help="torch device of the networks")
-    p.add_argument(
-        "--n-jobs",
-        type=_n_jobs,
-        default=d["n_jobs"],
-        help="parallel jobs of featurisers and forests, and torch threads",
-    )
-    p.add_argument("--seed", type=int, default=d["seed"])
+
+
+def _add_output_options(p):
+    """Where results go and what is shown."""
     p.add_argument("--results-dir", default="skecd_results", help="where results are cached")
     p.add_argument(
         "--report-only",
@@ -158,9 +181,6 @@ def add_parser(subparsers):
     )
     p.add_argument("--list-models", action="store_true", help="list the models and exit")
     p.add_argument("--no-progress", action="store_true", help="hide progress bars")
-    p.set_defaults(func=main)
-    _one_line_error(p)
-    return p
 
 
 def _list_models():

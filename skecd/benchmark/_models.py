@@ -47,7 +47,7 @@ __all__ = [
 DEFAULT_SETTINGS = {
     "grid": 32,  # edge of the density cube (the paper uses 60)
     "frame": "cell",  # voxeliser frame (see ChargeDensityVoxelizer)
-    "epochs": 30,  # max_epochs of the neural networks
+    "epochs": 30,  # max_epochs of the neural networks; None: each network class's own
     "batch_size": 32,
     "n_estimators": 50,  # trees of the random forests (the paper's RF+Magpie has 50)
     "device": "cpu",
@@ -119,12 +119,10 @@ def _random_forest(s):
 
 
 def _net_params(s):
-    return {
-        "max_epochs": s["epochs"],
-        "batch_size": s["batch_size"],
-        "random_state": s["seed"],
-        "device": s["device"],
-    }
+    params = {"batch_size": s["batch_size"], "random_state": s["seed"], "device": s["device"]}
+    if s["epochs"] is not None:  # None keeps the class's own max_epochs (and its recipe)
+        params["max_epochs"] = s["epochs"]
+    return params
 
 
 def _invariant_params(s):

@@ -44,6 +44,13 @@ def _by(results, protocol):
     return groups
 
 
+def _pooled(folds):
+    """The out-of-fold truths and predictions of ``folds``, concatenated."""
+    y_true = np.concatenate([f["y_true"] for f in folds])
+    y_pred = np.concatenate([f["y_pred"] for f in folds])
+    return y_true, y_pred
+
+
 def cv_table(results):
     """Rows of the cross-validation table (the paper's Table 2).
 
@@ -78,9 +85,7 @@ def cv_table(results):
                 values = np.array([f["metrics"][key] for f in folds])
                 row[key] = float(values.mean())
                 row[f"{key}_std"] = float(values.std(ddof=1)) if len(values) > 1 else 0.0
-            y_true = np.concatenate([f["y_true"] for f in folds])
-            y_pred = np.concatenate([f["y_pred"] for f in folds])
-            row["pooled"] = regression_metrics(y_true, y_pred)
+            row["pooled"] = regression_metrics(*_pooled(folds))
             rows.append(row)
     return rows
 
@@ -247,35 +252,19 @@ def parity_plots(results, out_dir, protocol="cv", n_splits=None):
     }
     models = _model_order(m for m, _ in groups)
     targets = [t for t in TARGET_NAMES if any((m, t) in groups for m in models)]
-    paths = []
     if not models:
-        return paths
-    # the overview: two models per row, each with one panel per target
-    per_row = 2 if len(models) > 1 else 1
-    n_rows = -(-len(models) // per_row)
-    n_cols = per_row * len(targets)
-    grid_fig, axes = plt.subplots(
-        n_rows, n_cols, squeeze=False, figsize=(3.2 * n_cols, 3.2 * n_rows)
-    )
-    for ax in axes.ravel()[len(models) * len(targets) :]:
-        ax.set_visible(False)
+        return []
+    grid_fig, grid_axes = _overview_figure(plt, len(models), len(targets))
+    paths = []
     for j, model in enumerate(models):
         for i, target in enumerate(targets):
-            grid_ax = axes[j // per_row, (j % per_row) * len(targets) + i]
+            grid_ax = grid_axes[j][i]
             folds = groups.get((model, target))
             if not folds:
                 grid_ax.set_visible(False)
                 continue
-            y_true = np.concatenate([f["y_true"] for f in folds])
-            y_pred = np.concatenate([f["y_pred"] for f in folds])
-            title = f"{folds[0]['label']}, {target}"
-            fig, ax = plt.subplots(figsize=(4, 4))
-            for a in (ax, grid_ax):
-                _parity(a, y_true, y_pred, title)
-            fig.tight_layout()
             path = out_dir / f"parity_{protocol}_{model}_{target}.png"
-            fig.savefig(path, dpi=110)
-            plt.close(fig)
+            _parity_figure(plt, *_pooled(folds), f"{folds[0]['label']}, {target}", grid_ax, path)
             paths.append(path)
     grid_fig.tight_layout()
     path = out_dir / f"parity_{protocol}_all.png"
@@ -283,6 +272,35 @@ def parity_plots(results, out_dir, protocol="cv", n_splits=None):
     plt.close(grid_fig)
     paths.append(path)
     return paths
+
+
+def _overview_figure(plt, n_models, n_targets):
+    """The overview figure: two models per row, each with one panel per target.
+
+    Returns the figure and, per model, its list of axes (one per target); the
+    panels left over in the last row are hidden.
+    """
+    per_row = 2 if n_models > 1 else 1
+    n_rows = -(-n_models // per_row)
+    n_cols = per_row * n_targets
+    fig, axes = plt.subplots(n_rows, n_cols, squeeze=False, figsize=(3.2 * n_cols, 3.2 * n_rows))
+    for ax in axes.ravel()[n_models * n_targets :]:
+        ax.set_visible(False)
+    per_model = [
+        [axes[j // per_row, (j % per_row) * n_targets + i] for i in range(n_targets)]
+        for j in range(n_models)
+    ]
+    return fig, per_model
+
+
+def _parity_figure(plt, y_true, y_pred, title, grid_ax, path):
+    """Draw one parity panel on ``grid_ax`` and on a figure of its own saved at ``path``."""
+    fig, ax = plt.subplots(figsize=(4, 4))
+    for a in (ax, grid_ax):
+        _parity(a, y_true, y_pred, title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
 
 
 def _parity(ax, y_true, y_pred, title):
@@ -316,45 +334,77 @@ def write_report(run, results_dir, extra_lines=()):
         The Markdown report (also printed by ``skecd benchmark``).
     """
     results_dir = Path(results_dir)
-    results = run.results
     lines = ["# skecd benchmark results", "", *extra_lines]
     rst = {}
-    cv_rows = cv_table(results)
     summary = {
         "settings": run.settings,
         "feature_seconds": run.feature_seconds,
         "n_materials": len(run.data.material_ids),
         "splits": run.splits,
     }
-    if cv_rows:
-        n_folds = len(run.splits.get("cv", ())) or max(r["n_folds"] for r in cv_rows)
-        lines += [
-            "",
-            f"## {n_folds}-fold cross-validation (layout of the paper's Table 2)",
-            "",
-            "Mean ± standard deviation over the folds; RMSE and MAE in GPa.",
-            "",
-        ]
-        n_splits = len(run.splits.get("cv", ())) or None
-        lines += _cv_markdown(cv_rows, n_splits)
-        rst["cv"] = _cv_markdown(cv_rows, n_splits, table=rst_table)
-        summary["cv"] = cv_rows
-        plots = parity_plots(results, results_dir / "plots", "cv", n_splits)
-        lines += [
-            "",
-            "Parity plots (out-of-fold predictions): "
-            + ", ".join(f"`plots/{p.name}`" for p in plots),
-        ]
-    if any(r["protocol"] == "loeo" for r in results):
-        rows, wins, models = loeo_table(results)
-        lines += ["", "## Leave-one-element-out (layout of the paper's Table 3)"]
-        lines += _loeo_markdown(rows, wins, models)
-        rst["loeo"] = _loeo_markdown(rows, wins, models, table=rst_table)
-        summary["loeo"] = {"rows": rows, "wins": wins}
-    fit_seconds = defaultdict(float)
-    for r in results:
-        fit_seconds[(r["protocol"], r["model"])] += r["fit_seconds"] + r["predict_seconds"]
+    sections = (
+        _cv_section(run, results_dir / "plots"),
+        _loeo_section(run.results),
+        _time_section(run),
+    )
+    for section_lines, section_rst, section_summary in sections:
+        lines += section_lines
+        rst.update(section_rst)
+        summary.update(section_summary)
+    text = "\n".join(lines) + "\n"
+    _write_report_files(results_dir, text, summary, rst)
+    return text
+
+
+def _cv_section(run, plot_dir):
+    """The cross-validation table and its parity plots (nothing without ``cv`` results).
+
+    Returns the Markdown lines, the reStructuredText tables and the summary keys.
+    """
+    cv_rows = cv_table(run.results)
+    if not cv_rows:
+        return [], {}, {}
+    n_folds = len(run.splits.get("cv", ())) or max(r["n_folds"] for r in cv_rows)
+    n_splits = len(run.splits.get("cv", ())) or None
+    lines = [
+        "",
+        f"## {n_folds}-fold cross-validation (layout of the paper's Table 2)",
+        "",
+        "Mean ± standard deviation over the folds; RMSE and MAE in GPa.",
+        "",
+    ]
+    lines += _cv_markdown(cv_rows, n_splits)
+    plots = parity_plots(run.results, plot_dir, "cv", n_splits)
     lines += [
+        "",
+        "Parity plots (out-of-fold predictions): " + ", ".join(f"`plots/{p.name}`" for p in plots),
+    ]
+    return lines, {"cv": _cv_markdown(cv_rows, n_splits, table=rst_table)}, {"cv": cv_rows}
+
+
+def _loeo_section(results):
+    """The leave-one-element-out table and wins (nothing without ``loeo`` results).
+
+    Returns the Markdown lines, the reStructuredText tables and the summary keys.
+    """
+    if not any(r["protocol"] == "loeo" for r in results):
+        return [], {}, {}
+    rows, wins, models = loeo_table(results)
+    lines = ["", "## Leave-one-element-out (layout of the paper's Table 3)"]
+    lines += _loeo_markdown(rows, wins, models)
+    rst = {"loeo": _loeo_markdown(rows, wins, models, table=rst_table)}
+    return lines, rst, {"loeo": {"rows": rows, "wins": wins}}
+
+
+def _time_section(run):
+    """Feature seconds and, per protocol and model, fit + predict seconds.
+
+    Returns the Markdown lines, the reStructuredText tables and the summary keys.
+    """
+    fit_seconds = defaultdict(float)
+    for r in run.results:
+        fit_seconds[(r["protocol"], r["model"])] += r["fit_seconds"] + r["predict_seconds"]
+    lines = [
         "",
         "## Time",
         "",
@@ -365,9 +415,12 @@ def write_report(run, results_dir, extra_lines=()):
     time_rows = [[p, MODELS[m].label, f"{t:.1f}"] for (p, m), t in fit_seconds.items()]
     time_header = ["Protocol", "Model", "Fit + predict, all splits and targets (s)"]
     lines += markdown_table(time_header, time_rows)
-    rst["time"] = rst_table(time_header, time_rows)
-    summary["fit_seconds"] = {f"{p}/{m}": t for (p, m), t in fit_seconds.items()}
-    text = "\n".join(lines) + "\n"
+    summary = {"fit_seconds": {f"{p}/{m}": t for (p, m), t in fit_seconds.items()}}
+    return lines, {"time": rst_table(time_header, time_rows)}, summary
+
+
+def _write_report_files(results_dir, text, summary, rst):
+    """Write ``results.md``, ``summary.json`` and ``tables/<name>.rst``, each atomically."""
     with atomic_write(results_dir / "results.md", encoding="utf-8") as fh:
         fh.write(text)
     write_json(results_dir / "summary.json", summary)
@@ -375,4 +428,3 @@ def write_report(run, results_dir, extra_lines=()):
     for name, rst_lines in rst.items():
         with atomic_write(results_dir / "tables" / f"{name}.rst", encoding="utf-8") as fh:
             fh.write("\n".join(rst_lines) + "\n")
-    return text

@@ -235,61 +235,9 @@ def build_densities(
     outdir.mkdir(parents=True, exist_ok=True)
     if log_dir is not None:
         Path(log_dir).mkdir(parents=True, exist_ok=True)
-    manifest_path, failures_path = outdir / MANIFEST_NAME, outdir / FAILURES_NAME
-    done = {e["material_id"]: e for e in _read_json(manifest_path, {}).get("done", [])}
-    failed = {e["material_id"]: e for e in _read_json(failures_path, [])}
-
-    elsewhere = {}
-    for r in records:
-        for other in map(Path, existing):
-            if (other / f"{r['material_id']}.npz").is_file():
-                elsewhere[r["material_id"]] = str(other)
-                break
-    todo = [
-        r
-        for r in records
-        if r["material_id"] not in elsewhere
-        and not (outdir / f"{r['material_id']}.npz").is_file()
-        and (retry_failed or r["material_id"] not in failed)
-    ]
-    n_skipped = len(records) - len(todo)
-    for r in records:  # finished files of a run killed before it updated the manifest
-        mid = r["material_id"]
-        if mid in elsewhere:
-            done.pop(mid, None)
-            failed.pop(mid, None)
-        elif mid not in done and (outdir / f"{mid}.npz").is_file():
-            done[mid] = _entry_from_file(outdir / f"{mid}.npz", mid)
-            failed.pop(mid, None)
-
-    def save():
-        ids = [r["material_id"] for r in records]
-        _write_json(failures_path, list(failed.values()))
-        manifest = {
-            "code": _code_versions(),
-            "settings": describe_settings(),
-            "counts": {
-                "done": sum(mid in done for mid in ids),
-                "failed": sum(mid in failed for mid in ids),
-                "skipped": n_skipped,
-                "elsewhere": len(elsewhere),
-                "missing": sum(
-                    mid not in done and mid not in failed and mid not in elsewhere for mid in ids
-                ),
-            },
-            "done": list(done.values()),
-            "failed": [
-                {**{k: e[k] for k in ("material_id", "formula")}, "error": _first_line(e["error"])}
-                for e in failed.values()
-            ],
-            "elsewhere": [{"material_id": m, "directory": d} for m, d in elsewhere.items()],
-            "missing": [
-                mid for mid in ids if mid not in done and mid not in failed and mid not in elsewhere
-            ],
-        }
-        _write_json(manifest_path, manifest)
-        return manifest
-
+    state = _BuildState(records, outdir, _find_elsewhere(records, existing))
+    todo = state.todo(retry_failed)
+    state.adopt_finished_files()
     jobs = (
         delayed(_compute_and_write)(r["material_id"], r["structure"], str(outdir), log_dir)
         for r in todo
@@ -299,13 +247,106 @@ def build_densities(
         tqdm(total=len(todo), desc="GPAW densities", unit="material", disable=not progress) as bar,
     ):
         for entry in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs):
-            mid = entry["material_id"]
-            if "error" in entry:
-                failed[mid] = entry
-                done.pop(mid, None)
-            else:
-                done[mid] = entry
-                failed.pop(mid, None)
-            save()  # after every material, so a killed run keeps its record
+            state.record(entry)
+            state.save()  # after every material, so a killed run keeps its record
             bar.update()
-    return save()
+    return state.save()
+
+
+def _find_elsewhere(records, existing):
+    """``{material_id: directory}`` of the records whose ``.npz`` is in an ``existing`` folder."""
+    elsewhere = {}
+    for r in records:
+        for other in map(Path, existing):
+            if (other / f"{r['material_id']}.npz").is_file():
+                elsewhere[r["material_id"]] = str(other)
+                break
+    return elsewhere
+
+
+class _BuildState:
+    """What a build knows of each material: done, failed, elsewhere or missing.
+
+    It starts from the ``MANIFEST.json`` and ``failures.json`` of an earlier run
+    in ``outdir`` and writes both again on :meth:`save`.
+    """
+
+    def __init__(self, records, outdir, elsewhere):
+        self.records = records
+        self.outdir = outdir
+        self.elsewhere = elsewhere
+        self.manifest_path = outdir / MANIFEST_NAME
+        self.failures_path = outdir / FAILURES_NAME
+        earlier = _read_json(self.manifest_path, {}).get("done", [])
+        self.done = {e["material_id"]: e for e in earlier}
+        self.failed = {e["material_id"]: e for e in _read_json(self.failures_path, [])}
+        self.n_skipped = 0
+
+    def _npz(self, material_id):
+        return self.outdir / f"{material_id}.npz"
+
+    def todo(self, retry_failed):
+        """The records to compute: not elsewhere, not written, not failed (unless retried).
+
+        The others count as skipped in the manifest.
+        """
+        todo = [
+            r
+            for r in self.records
+            if r["material_id"] not in self.elsewhere
+            and not self._npz(r["material_id"]).is_file()
+            and (retry_failed or r["material_id"] not in self.failed)
+        ]
+        self.n_skipped = len(self.records) - len(todo)
+        return todo
+
+    def adopt_finished_files(self):
+        """Record the finished files of a run killed before it updated the manifest."""
+        for r in self.records:
+            mid = r["material_id"]
+            if mid in self.elsewhere:
+                self.done.pop(mid, None)
+                self.failed.pop(mid, None)
+            elif mid not in self.done and self._npz(mid).is_file():
+                self.done[mid] = _entry_from_file(self._npz(mid), mid)
+                self.failed.pop(mid, None)
+
+    def record(self, entry):
+        """Record one worker's result: a success, or a failure with its error."""
+        mid = entry["material_id"]
+        if "error" in entry:
+            self.failed[mid] = entry
+            self.done.pop(mid, None)
+        else:
+            self.done[mid] = entry
+            self.failed.pop(mid, None)
+
+    def save(self):
+        """Write ``failures.json`` and ``MANIFEST.json``; return the manifest."""
+        ids = [r["material_id"] for r in self.records]
+        missing = [
+            mid
+            for mid in ids
+            if mid not in self.done and mid not in self.failed and mid not in self.elsewhere
+        ]
+        _write_json(self.failures_path, list(self.failed.values()))
+        manifest = {
+            "code": _code_versions(),
+            "settings": describe_settings(),
+            "counts": {
+                "done": sum(mid in self.done for mid in ids),
+                "failed": sum(mid in self.failed for mid in ids),
+                "skipped": self.n_skipped,
+                "elsewhere": len(self.elsewhere),
+                "missing": len(missing),
+            },
+            "done": list(self.done.values()),
+            "failed": [
+                {**{k: e[k] for k in ("material_id", "formula")}, "error": _first_line(e["error"])}
+                for e in self.failed.values()
+            ],
+            "elsewhere": [{"material_id": m, "directory": d} for m, d in self.elsewhere.items()],
+            "missing": missing,
+        }
+        _write_json(self.manifest_path, manifest)
+        return manifest

@@ -7,11 +7,16 @@ inputs failed (each named on its own line) and the others were predicted.
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 from pathlib import Path
 
 __all__ = ["add_predict_parser", "add_train_parser", "predict_main", "train_main"]
+
+
+#: ``--epochs`` value that keeps each network class's own ``max_epochs``.
+_OWN_EPOCHS = "own"
 
 
 class _UsageError(Exception):
@@ -26,8 +31,6 @@ def _fail(prog, message):
 # --------------------------------------------------------------------- train
 def add_train_parser(subparsers):
     """Register ``skecd train``."""
-    from ._train import DEFAULT_MODEL
-
     p = subparsers.add_parser(
         "train",
         help="fit a model of the benchmark registry and save it to one safe file",
@@ -37,6 +40,18 @@ def add_train_parser(subparsers):
             "report of the validation or cross-validation metrics and a parity plot."
         ),
     )
+    _add_train_io_options(p)
+    _add_train_protocol_options(p)
+    _add_train_settings_options(p)
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(func=train_main)
+    return p
+
+
+def _add_train_io_options(p):
+    """The model, its data and targets, and where the file and report go."""
+    from ._train import DEFAULT_MODEL
+
     p.add_argument(
         "--model",
         default=DEFAULT_MODEL,
@@ -55,6 +70,10 @@ def add_train_parser(subparsers):
         default=None,
         help="folder of the report (JSON) and parity plot (default: --output's)",
     )
+
+
+def _add_train_protocol_options(p):
+    """Validation (CV or hold-out), early stopping, joint or separate targets, weights."""
     p.add_argument(
         "--cv",
         type=int,
@@ -87,10 +106,21 @@ def add_train_parser(subparsers):
         default="float32",
         help="storage of network weights (float16 halves the file, rounds weights)",
     )
+
+
+def _add_train_settings_options(p):
+    """The settings of :data:`skecd.benchmark.DEFAULT_SETTINGS`."""
+    p.add_argument(
+        "--epochs",
+        type=_epochs,
+        default=None,
+        help="max_epochs of the networks (default 30, skecd.benchmark.DEFAULT_SETTINGS); "
+        "'own': each network class's own default (the invariant networks: 40 with early "
+        "stopping)",
+    )
     for key, kind in (
         ("grid", int),
         ("frame", str),
-        ("epochs", int),
         ("batch_size", int),
         ("n_estimators", int),
         ("device", str),
@@ -104,9 +134,21 @@ def add_train_parser(subparsers):
             dest=key,
             help="setting of skecd.benchmark.DEFAULT_SETTINGS",
         )
-    p.add_argument("--no-progress", action="store_true", help="no progress bars")
-    p.set_defaults(func=train_main)
-    return p
+
+
+def _epochs(text):
+    """``--epochs``: a number of epochs, or ``own`` (each network class's default)."""
+    if text == _OWN_EPOCHS:
+        return text
+    try:
+        epochs = int(text)
+    except ValueError:
+        epochs = 0
+    if epochs < 1:
+        raise argparse.ArgumentTypeError(
+            f"expected an integer >= 1 or {_OWN_EPOCHS!r}, got {text!r}"
+        )
+    return epochs
 
 
 def _parity_plot(predictions, targets, path, title):
@@ -167,6 +209,8 @@ def train_main(args):
         )
         if getattr(args, k) is not None
     }
+    if settings.get("epochs") == _OWN_EPOCHS:
+        settings["epochs"] = None  # DEFAULT_SETTINGS' way to say "the class's own"
     targets = [t.strip() for t in args.targets.split(",") if t.strip()]
     output = Path(args.output)
     if not output.parent.is_dir():

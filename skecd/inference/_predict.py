@@ -27,10 +27,11 @@ def predict_with_std(estimator, X):
     ----------
     estimator : estimator
         A fitted model. Its spread is the ensemble's (``predict(X,
-        return_std=True)``) when its ``predict`` takes ``return_std``; else,
-        for a random forest (alone, at the end of a pipeline, or per target in a
-        ``MultiOutputRegressor``), the standard deviation of its trees'
-        predictions; else NaN.
+        return_std=True)``) when its ``predict`` takes ``return_std`` (such as
+        :class:`~skecd.models.InvariantECDRegressor`); else, for a random
+        forest, the standard deviation of its trees' predictions; else NaN.
+        Either may be alone, the last step of a ``Pipeline``, or per target in a
+        ``MultiOutputRegressor``.
     X : list
         Samples.
 
@@ -40,22 +41,31 @@ def predict_with_std(estimator, X):
     std : ndarray of shape (n_samples, n_targets)
         NaN where the model gives no spread.
     """
-    if "return_std" in inspect.signature(estimator.predict).parameters:
-        y, std = estimator.predict(X, return_std=True)
-        return _2d(y, len(X)), _2d(std, len(X))
     if isinstance(estimator, MultiOutputRegressor):
         parts = [predict_with_std(e, X) for e in estimator.estimators_]
         return np.hstack([p[0] for p in parts]), np.hstack([p[1] for p in parts])
     final, Xt = estimator, X
-    if isinstance(estimator, Pipeline) and isinstance(estimator.steps[-1][1], _FORESTS):
-        final = estimator.steps[-1][1]
-        Xt = estimator[:-1].transform(X)
+    if isinstance(estimator, Pipeline) and _has_spread(estimator[-1]):
+        # A Pipeline's own predict has no return_std: the spread is its final step's,
+        # on the features of the steps before it.
+        final, Xt = estimator[-1], estimator[:-1].transform(X)
+    if _takes_return_std(final):
+        y, std = final.predict(Xt, return_std=True)
+        return _2d(y, len(X)), _2d(std, len(X))
     if isinstance(final, _FORESTS):
         y = _2d(final.predict(Xt), len(X))
         trees = np.stack([_2d(t.predict(np.asarray(Xt)), len(X)) for t in final.estimators_])
         return y, trees.std(axis=0)
     y = _2d(estimator.predict(X), len(X))
     return y, np.full_like(y, np.nan)
+
+
+def _takes_return_std(estimator):
+    return "return_std" in inspect.signature(estimator.predict).parameters
+
+
+def _has_spread(estimator):
+    return _takes_return_std(estimator) or isinstance(estimator, _FORESTS)
 
 
 def _2d(a, n):

@@ -106,6 +106,7 @@ class _Plan:
         self.data = data
         self.progress = progress
         self.arrays = None
+        self.joint = True  # one estimator of all targets (False: one per target)
 
     def features(self):
         """Compute the model's features of the whole set once (the runner's cache, in memory)."""
@@ -135,11 +136,34 @@ class _Plan:
             self.arrays = [done[f] for f in self.spec.features]
         return self.arrays
 
+    def make(self):
+        """A new, unfitted model of the registry with the plan's settings."""
+        from ..benchmark._models import make_model
+
+        return make_model(self.spec.name, **self.settings)
+
+    def fit(self, rows, y):
+        """The model fitted on ``rows`` of the targets ``y`` (all columns), joint or not."""
+        if self.joint:
+            return self.fit_rows(rows, y[rows])
+        # One model per target; each is fitted from the shared features, so the
+        # MultiOutputRegressor's estimators_ are set here rather than by its fit.
+        multi = MultiOutputRegressor(self.make())
+        multi.estimators_ = [self.fit_rows(rows, y[rows, j]) for j in range(y.shape[1])]
+        return multi
+
+    def predict(self, fitted, rows):
+        """Predictions of a model of :meth:`fit` for ``rows``: shape (len(rows), n_targets)."""
+        parts = [fitted] if self.joint else fitted.estimators_
+        return np.column_stack(
+            [np.asarray(self.predict_rows(m, rows)).reshape(len(rows), -1) for m in parts]
+        )
+
     def fit_rows(self, rows, y):
         """Return the model (taking samples) fitted on ``rows`` with targets ``y``."""
-        from ..benchmark._models import combine_features, make_model
+        from ..benchmark._models import combine_features
 
-        model = self.prepare(make_model(self.spec.name, **self.settings))
+        model = self.prepare(self.make())
         samples = [self.data.samples[i] for i in rows]
         if self.spec.combine == "densities":
             return model.fit(samples, y)
@@ -228,18 +252,17 @@ def train_model(
         The fitted model, taking densities (or structures, see
         :func:`needs_density`).
     metadata : dict
-        Data set and hash, targets, settings, metrics, coverage, timings.
+        Data set and hash, targets, settings, training protocol (with the
+        epochs each network ran in the final fit), metrics, coverage, timings.
     predictions : dict
         ``y_true`` and ``y_pred`` (arrays of shape (n, n_targets)) of the
         validation or out-of-fold predictions, for a parity plot.
     """
-    from ..benchmark._models import make_model
-
     settings = dict(settings or {})
     start = time.perf_counter()
     ds = training_data(data, targets)
     plan = _Plan(model, settings, ds, progress)
-    probe = make_model(model, **plan.settings)
+    probe = plan.make()
     has_net = bool(_networks(probe))
     density = needs_density(probe)
     if density and any(not hasattr(s, "total") for s in ds.samples):
@@ -247,65 +270,50 @@ def train_model(
             f"model {model!r} reads charge densities but the data give structures; compute "
             "their densities first (skecd density) or choose a model that needs none (rf_magpie)"
         )
-    joint = has_net if joint is None else bool(joint)
+    plan.joint = has_net if joint is None else bool(joint)
     seed = plan.settings["seed"]
     plan.prepare = lambda est: _early_stopping(
         est, valid_fraction, patience, seed, progress and has_net
     )
     y = ds.target
     n = len(y)
-
-    def fit(rows):
-        if joint:
-            return plan.fit_rows(rows, y[rows])
-        # One model per target; each is fitted from the shared features, so the
-        # MultiOutputRegressor's estimators_ are set here rather than by its fit.
-        multi = MultiOutputRegressor(make_model(model, **plan.settings))
-        multi.estimators_ = [plan.fit_rows(rows, y[rows, j]) for j in range(y.shape[1])]
-        return multi
-
-    def predict(fitted, rows):
-        parts = [fitted] if joint else fitted.estimators_
-        return np.column_stack(
-            [np.asarray(plan.predict_rows(m, rows)).reshape(len(rows), -1) for m in parts]
-        )
-
-    if cv >= 2:
-        splits = list(KFold(cv, shuffle=True, random_state=seed).split(np.arange(n)))
-        protocol = {"protocol": "cv", "n_splits": int(cv), "shuffle": True, "random_state": seed}
-    else:
-        if not 0 < valid_fraction < 1:
-            raise ValueError(f"valid_fraction must be in (0, 1), got {valid_fraction!r}")
-        train, test = train_test_split(np.arange(n), test_size=valid_fraction, random_state=seed)
-        splits = [(np.sort(train), np.sort(test))]
-        protocol = {"protocol": "holdout", "valid_fraction": valid_fraction, "random_state": seed}
-    y_pred = np.full_like(y, np.nan)
-    per_fold = []
-    estimator = None
-    for train, test in tqdm(splits, desc=f"{model} ({protocol['protocol']})", disable=not progress):
-        estimator = fit(train)
-        pred = predict(estimator, test)
-        y_pred[test] = pred
-        per_fold.append(_metrics(y[test], pred, ds.target_names))
+    splits, protocol = _validation_splits(n, cv, valid_fraction, seed)
+    estimator, y_pred, per_fold = _validate(plan, splits, y, f"{model} ({protocol['protocol']})")
     tested = np.unique(np.concatenate([t for _, t in splits]))
     if cv >= 2:
         if progress:
             tqdm.write(f"fitting {model} on all {n} samples ...")
-        estimator = fit(np.arange(n))
+        estimator = plan.fit(np.arange(n), y)
         metrics = {"cv": _fold_summary(per_fold, ds.target_names), "folds": per_fold}
     else:  # the model fitted without the validation rows is the one returned
         metrics = {"validation": per_fold[0]}
-    if not joint and len(ds.target_names) == 1:
+    training = {**protocol, "patience": patience, "valid_fraction": valid_fraction}
+    epochs = _epochs_trained(estimator)
+    if epochs:
+        training["epochs_trained"] = epochs
+    if not plan.joint and len(ds.target_names) == 1:
         estimator = estimator.estimators_[0]
-    metadata = {
-        "model": model,
+    metadata = _metadata(plan, density, training, metrics, start)
+    predictions = {
+        "y_true": y[tested],
+        "y_pred": y_pred[tested],
+        "ids": [ds.ids[i] for i in tested],
+    }
+    return estimator, metadata, predictions
+
+
+def _metadata(plan, density, training, metrics, start):
+    """The training record of a model file (see :func:`train_model`)."""
+    ds, y = plan.data, plan.data.target
+    return {
+        "model": plan.spec.name,
         "label": plan.spec.label,
-        "dataset": {"name": ds.name, "sha256": dataset_hash(ds.ids, y, ds.samples), "n": n},
+        "dataset": {"name": ds.name, "sha256": dataset_hash(ds.ids, y, ds.samples), "n": len(y)},
         "targets": list(ds.target_names),
-        "joint": joint,
+        "joint": plan.joint,
         "needs_density": density,
         "settings": plan.settings,
-        "training": {**protocol, "patience": patience, "valid_fraction": valid_fraction},
+        "training": training,
         "metrics": metrics,
         "coverage": coverage(ds.structures, ds.sources),
         "target_range": {
@@ -313,9 +321,46 @@ def train_model(
         },
         "train_seconds": round(time.perf_counter() - start, 1),
     }
-    predictions = {
-        "y_true": y[tested],
-        "y_pred": y_pred[tested],
-        "ids": [ds.ids[i] for i in tested],
-    }
-    return estimator, metadata, predictions
+
+
+def _epochs_trained(estimator):
+    """``{network path: epochs run}`` of a fitted model of :meth:`_Plan.fit`.
+
+    Early stopping may end a network before its ``max_epochs``, and a model file
+    keeps no training history: the metadata records it.
+    """
+    parts = estimator.estimators_ if isinstance(estimator, MultiOutputRegressor) else [estimator]
+    out = {}
+    for i, part in enumerate(parts):
+        params = part.get_params(deep=True)
+        for path in _networks(part):
+            history = getattr(params[path], "history_", None)
+            if history is not None:
+                out[path if len(parts) == 1 else f"{i}/{path}"] = len(history)
+    return out
+
+
+def _validation_splits(n, cv, valid_fraction, seed):
+    """``(train, test)`` index pairs of ``cv`` folds or one hold-out split, and their record."""
+    if cv >= 2:
+        splits = list(KFold(cv, shuffle=True, random_state=seed).split(np.arange(n)))
+        protocol = {"protocol": "cv", "n_splits": int(cv), "shuffle": True, "random_state": seed}
+        return splits, protocol
+    if not 0 < valid_fraction < 1:
+        raise ValueError(f"valid_fraction must be in (0, 1), got {valid_fraction!r}")
+    train, test = train_test_split(np.arange(n), test_size=valid_fraction, random_state=seed)
+    protocol = {"protocol": "holdout", "valid_fraction": valid_fraction, "random_state": seed}
+    return [(np.sort(train), np.sort(test))], protocol
+
+
+def _validate(plan, splits, y, desc):
+    """Fit and test on each split: the last model, the test predictions, per-split metrics."""
+    y_pred = np.full_like(y, np.nan)
+    per_fold = []
+    estimator = None
+    for train, test in tqdm(splits, desc=desc, disable=not plan.progress):
+        estimator = plan.fit(train, y)
+        pred = plan.predict(estimator, test)
+        y_pred[test] = pred
+        per_fold.append(_metrics(y[test], pred, plan.data.target_names))
+    return estimator, y_pred, per_fold

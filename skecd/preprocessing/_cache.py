@@ -278,16 +278,7 @@ def voxelize_to_cache(voxelizer, X, cache_dir, *, chunk_size=64, verbose=False):
         raise ValueError(f"chunk_size must be an int >= 1, got {chunk_size!r}")
     samples = check_samples(X)
     settings = _settings(voxelizer)
-    key_source = json.dumps(
-        {
-            "format": _FORMAT,
-            "settings": settings,
-            "samples": [_sample_fingerprint(obj, i) for i, obj in enumerate(samples)],
-        },
-        sort_keys=True,
-        default=str,
-    )
-    key = hashlib.sha256(key_source.encode()).hexdigest()[:32]
+    key = _cache_key(settings, samples)
     cache_dir = Path(cache_dir)
     cache_dir.mkdir(parents=True, exist_ok=True)
     data_path, record_path = cache_dir / f"{key}.npy", cache_dir / f"{key}.json"
@@ -304,37 +295,65 @@ def voxelize_to_cache(voxelizer, X, cache_dir, *, chunk_size=64, verbose=False):
     with bar:
         for start in range(n_done, n, chunk_size):
             stop = min(start + chunk_size, n)
-            cubes = np.ascontiguousarray(voxelizer.transform(samples[start:stop]), np.float32)
-            if not np.all(np.isfinite(cubes)):
-                bad = start + int(
-                    np.flatnonzero(~np.isfinite(cubes).reshape(len(cubes), -1).all(axis=1))[0]
-                )
-                raise ValueError(f"sample {bad}: voxels hold non-finite values")
+            cubes = _voxelize_chunk(voxelizer, samples, start, stop)
             if record is None:
-                # Preallocate the file with its header; the data block is sparse
-                # until written, so the disk fills as rows are written.
-                shape = (n, *cubes.shape[1:])
-                np.lib.format.open_memmap(data_path, mode="w+", dtype=np.float32, shape=shape)
-                record = {
-                    "format": _FORMAT,
-                    "key": key,
-                    "settings": settings,
-                    "shape": list(shape),
-                    "dtype": "float32",
-                    "n_done": 0,
-                }
-            offset, shape, _ = _npy_data_offset(data_path)
-            if tuple(cubes.shape[1:]) != tuple(shape[1:]):
-                raise ValueError(
-                    f"samples {start}-{stop - 1}: cubes of shape {cubes.shape[1:]}, "
-                    f"the cache holds {tuple(shape[1:])}"
-                )
-            with open(data_path, "r+b") as fh:
-                fh.seek(offset + start * cubes[0].nbytes)
-                fh.write(cubes.tobytes())
-                fh.flush()
-                os.fsync(fh.fileno())
+                record = _new_cache_file(data_path, (n, *cubes.shape[1:]), key, settings)
+            _write_rows(data_path, start, cubes)
             record["n_done"] = stop
             _write_record(record_path, record)  # only after the rows are on disk
             bar.update(stop - start)
     return VoxelArray(data_path)
+
+
+def _cache_key(settings, samples):
+    """SHA-256 key (32 hex digits) of the format, the voxeliser's settings and the samples."""
+    key_source = json.dumps(
+        {
+            "format": _FORMAT,
+            "settings": settings,
+            "samples": [_sample_fingerprint(obj, i) for i, obj in enumerate(samples)],
+        },
+        sort_keys=True,
+        default=str,
+    )
+    return hashlib.sha256(key_source.encode()).hexdigest()[:32]
+
+
+def _voxelize_chunk(voxelizer, samples, start, stop):
+    """Float32 cubes of ``samples[start:stop]``; a non-finite cube is refused by its index."""
+    cubes = np.ascontiguousarray(voxelizer.transform(samples[start:stop]), np.float32)
+    if not np.all(np.isfinite(cubes)):
+        bad = start + int(
+            np.flatnonzero(~np.isfinite(cubes).reshape(len(cubes), -1).all(axis=1))[0]
+        )
+        raise ValueError(f"sample {bad}: voxels hold non-finite values")
+    return cubes
+
+
+def _new_cache_file(data_path, shape, key, settings):
+    """Preallocate the ``.npy`` file of ``shape`` and return its record (no row written)."""
+    # The data block is sparse until written, so the disk fills as rows are written.
+    np.lib.format.open_memmap(data_path, mode="w+", dtype=np.float32, shape=shape)
+    return {
+        "format": _FORMAT,
+        "key": key,
+        "settings": settings,
+        "shape": list(shape),
+        "dtype": "float32",
+        "n_done": 0,
+    }
+
+
+def _write_rows(data_path, start, cubes):
+    """Write ``cubes`` into rows ``start, start + 1, ...`` of the file and flush them to disk."""
+    offset, shape, _ = _npy_data_offset(data_path)
+    if tuple(cubes.shape[1:]) != tuple(shape[1:]):
+        raise ValueError(
+            f"samples {start}-{start + len(cubes) - 1}: cubes of shape {cubes.shape[1:]}, "
+            f"the cache holds {tuple(shape[1:])}"
+        )
+    with open(data_path, "r+b") as fh:
+        fh.seek(offset + start * cubes[0].nbytes)
+        fh.write(cubes.tobytes())
+        fh.flush()
+        os.fsync(fh.fileno())

@@ -122,6 +122,32 @@ def test_train_usage_errors(tmp_path, capsys):
     assert err.count("\n") == 1 and "G_VRH" in err
 
 
+def test_train_epochs_own_keeps_each_network_class_default(tmp_path, capsys, monkeypatch):
+    import skecd.inference._train as train
+    from skecd.benchmark import make_model
+    from skecd.models import InvariantECDRegressor
+
+    default = InvariantECDRegressor().max_epochs
+    assert make_model("invariant_ecd", epochs=None)[-1].max_epochs == default
+    assert make_model("invariant_ecd")[-1].max_epochs == 30  # DEFAULT_SETTINGS["epochs"]
+    seen = {}
+
+    def fake_train_model(model, data, *, settings, **kwargs):
+        seen.update(settings)
+        raise ValueError("stopped before training")
+
+    monkeypatch.setattr(train, "train_model", fake_train_model)
+    out = str(tmp_path / "m.skecd")
+    assert main(["train", "--model", "invariant_ecd", "--epochs", "own", "-o", out]) == 2
+    assert seen == {"epochs": None}
+    assert main(["train", "--epochs", "7", "-o", out]) == 2 and seen["epochs"] == 7
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exc:
+        main(["train", "--epochs", "0", "-o", out])
+    assert exc.value.code == 2
+    assert "expected an integer >= 1 or 'own', got '0'" in capsys.readouterr().err
+
+
 def _rows(text):
     return list(csv.DictReader(io.StringIO(text)))
 
