@@ -8,8 +8,8 @@ manifest, then fitted on every material. Networks are one network of both target
 
 - the invariant networks (``invariant_ecd``, ``invariant_fusion``: any
   ``InvariantECDRegressor``) keep their class's own recipe (``skecd train --epochs own``:
-  its ``max_epochs``, early stopping on an internal validation split, cosine schedule) and
-  float32 weights (a few hundred thousand: under 2 MB);
+  its ``max_epochs`` (300) and cosine schedule) and float32 weights (about half a million:
+  a few MB);
 - the other networks are trained for 12 epochs (the benchmark's full run) and stored with
   float16 weights, so that the shipped files stay small (the 3D CNN of the paper has 3.7
   million weights).
@@ -79,7 +79,7 @@ def _network_options(model):
     if not nets:
         return []
     if all(isinstance(net, InvariantECDRegressor) for net in nets):
-        # Their own max_epochs, early stopping and schedule: the recipe they were
+        # Their own max_epochs and schedule: the recipe they were
         # benchmarked with (benchmarks/bench_invariant.py).
         return ["--epochs", "own"]
     # 12 epochs: the setting of the benchmark's full run (docs/benchmark.rst).

@@ -129,7 +129,7 @@ def _invariant_params(s):
     """The invariant networks keep their own ``max_epochs`` (300): their epochs cost a
     fraction of a second, and ``--epochs`` sizes the budget of the CNNs."""
     params = _net_params(s)
-    del params["max_epochs"]
+    params.pop("max_epochs", None)
     return params
 
 
