@@ -433,6 +433,8 @@ def _decode_grids(arrays, path):
         # Rounding each voxel changes the sum by ~1e-6 relative; rescaling to the
         # stored sum of the original grid keeps the electron count.
         decoded_sum = arrays["density"].sum(dtype=np.float64)
+        if total_sum.ndim != 0 or total_sum.dtype.kind != "f":
+            raise DensityFileError(f"'density_sum' must be one float, got {total_sum!r}", path)
         target = float(total_sum)
         if not np.isfinite(target) or decoded_sum == 0:
             raise DensityFileError(f"'density_sum' {target!r} cannot rescale the grid", path)

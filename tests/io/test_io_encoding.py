@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import io
+import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from numpy.testing import assert_array_equal
 
 from skecd.io import DENSITY_ENCODINGS, DensityFileError, read_gpaw_npz, write_gpaw_npz
@@ -118,6 +123,9 @@ def test_unknown_encoding_is_refused_naming_the_file(encoded):
         ({"density_shape": np.array([4, 4, 4])}, "not the 256 of a float32 grid"),
         ({"density_shape": np.array([4, 4])}, "'density_shape' must be 3 positive integers"),
         ({"density_sum": None}, r"lacks the arrays \['density_sum'\]"),
+        ({"density_sum": np.array("many")}, r"'density_sum' must be one float"),
+        ({"density_sum": np.array(np.nan)}, r"'density_sum' nan cannot rescale"),
+        ({"density_encoding": np.array(3)}, r"unknown density encoding '3'"),
         ({"density": np.ones((2, 2, 2), np.float32)}, "also holds a plain 'density'"),
     ],
 )
@@ -145,3 +153,85 @@ def test_writer_refuses_bad_encodings(gpaw_paths, tmp_path):
     with pytest.raises(ValueError, match="'density_encoding' is reserved"):
         write_gpaw_npz(rho, tmp_path / "c")
     assert not list(tmp_path.iterdir())
+
+
+# Fuzzing of an encoded real file (the 16^3 LiF density, 12-bit lzma): random byte
+# flips and array edits give a density or skecd's own error naming the file.
+_FUZZ = settings(
+    max_examples=40,
+    deadline=5000,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
+    derandomize=True,
+)
+
+
+def _encoded_bytes():
+    from skecd.datasets import get_data_dir
+
+    rho = read_gpaw_npz(get_data_dir() / "ecd_gpaw" / "mp-1138.npz")
+    buf = io.BytesIO()
+    np.savez_compressed(buf, **_arrays_of(rho))
+    return buf.getvalue()
+
+
+def _arrays_of(rho):
+    with tempfile.TemporaryDirectory() as tmpdir:
+        path = write_gpaw_npz(rho, Path(tmpdir) / "x", encoding="lzma-12bit")
+        with np.load(path) as f:
+            return {k: f[k] for k in f.files}
+
+
+ENCODED = _encoded_bytes()
+with np.load(io.BytesIO(ENCODED)) as _f:
+    ENCODED_ARRAYS = {k: _f[k] for k in _f.files}
+
+
+def _read_or_named_error(data):
+    with tempfile.TemporaryDirectory() as tmpdir:
+        path = os.path.join(tmpdir, "x.npz")
+        with open(path, "wb") as fh:
+            fh.write(data)
+        try:
+            rho = read_gpaw_npz(path)
+        except (ValueError, OSError) as exc:
+            assert path in str(exc), f"{type(exc).__name__} does not name the file: {exc}"
+            return
+        assert np.isfinite(rho.total).all() and rho.volume > 0
+
+
+@_FUZZ
+@given(flips=st.lists(st.tuples(st.integers(0, 10**9), st.integers(0, 255)), min_size=1))
+def test_encoded_file_byte_flips(flips):
+    buf = bytearray(ENCODED)
+    for position, value in flips:
+        buf[position % len(buf)] = value
+    _read_or_named_error(bytes(buf))
+
+
+@_FUZZ
+@given(
+    key=st.sampled_from(sorted(ENCODED_ARRAYS)),
+    value=st.sampled_from(
+        [
+            np.array([]),
+            np.array("text"),
+            np.array(b"lzma"),
+            np.array([1, 2, 3]),
+            np.array([16, 16, -16]),
+            np.zeros((16, 16, 16), np.float32),
+            np.frombuffer(b"\xfd7zXZ\x00garbage", np.uint8),
+            np.array(np.inf),
+            np.ones((3, 3)),
+        ]
+    ),
+    drop=st.booleans(),
+)
+def test_encoded_file_array_edits(key, value, drop):
+    arrays = dict(ENCODED_ARRAYS)
+    if drop:
+        arrays.pop(key)
+    else:
+        arrays[key] = value
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    _read_or_named_error(buf.getvalue())
