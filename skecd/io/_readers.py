@@ -566,9 +566,12 @@ def write_gpaw_npz(density: ChargeDensity, path, dtype=np.float32, encoding="def
         the compact encodings store float32 only.
     encoding : {"deflate", "lzma", "lzma-12bit"}, default="deflate"
         How the grids are stored (see :data:`DENSITY_ENCODINGS`): ``"deflate"``
-        is the original format; ``"lzma"`` is lossless and about a third smaller
-        on the bundled densities; ``"lzma-12bit"`` rounds each value to 12
-        mantissa bits (relative change at most 1.2e-4, electron count kept).
+        is the original format; ``"lzma"`` is lossless and 24% smaller on the
+        bundled densities, 31% on larger extended cells; ``"lzma-12bit"`` rounds
+        each value to 12 mantissa bits (relative change at most 1.2e-4, electron
+        count kept), 4% smaller still, but the gradient-based local features
+        (:class:`~skecd.preprocessing.LocalDensityFeaturizer`) of low-density
+        regions change markedly (``benchmarks/results/encoding.json``).
         :func:`read_gpaw_npz` reads all of them.
 
     Returns
