@@ -1,4 +1,4 @@
-"""``skecd benchmark``: the paper's experiments on the bundled data set."""
+"""``skecd benchmark``: the paper's experiments on the bundled or the extended data set."""
 
 from __future__ import annotations
 
@@ -10,7 +10,14 @@ import time
 from pathlib import Path
 
 from ._models import DEFAULT_SETTINGS, MODELS
-from ._runner import DEFAULT_LOEO_MIN_COUNT, PROTOCOLS, TARGETS, machine_description
+from ._runner import (
+    DATA_SETS,
+    DEFAULT_LOEO_MIN_COUNT,
+    PROTOCOLS,
+    TARGETS,
+    TRANSFER_SPACE_GROUP,
+    machine_description,
+)
 
 __all__ = ["QUICK_SETTINGS", "add_parser", "main"]
 
@@ -77,7 +84,10 @@ def add_parser(subparsers):
             "Materials Project moduli) under 5-fold cross-validation (the paper's Table 2) "
             "and leave-one-element-out (Table 3); print the tables and write JSON, Markdown "
             "and parity plots to the results directory. Finished splits are cached there, "
-            "so an interrupted run resumes where it stopped."
+            "so an interrupted run resumes where it stopped. With --data extended, every "
+            "material of all seven crystal systems whose density is built is used, and the "
+            "transfer (Fm-3m to the other space groups) and locso (leave one crystal system "
+            "out) protocols apply."
         ),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
@@ -108,7 +118,16 @@ def _add_selection_options(p):
         "--protocol",
         type=_csv,
         default=None,
-        help="comma-separated protocols among cv, loeo (default: cv,loeo)",
+        help="comma-separated protocols among cv, loeo, transfer (train on Fm-3m, test on the "
+        "other space groups), locso (leave one crystal system out); transfer and locso need "
+        "--data extended (default: cv,loeo; all four with --data extended)",
+    )
+    p.add_argument(
+        "--data",
+        default="bundled",
+        choices=DATA_SETS,
+        help="bundled: the 369 Fm-3m materials shipped with skecd; extended: every material "
+        "of skecd.datasets.load_elastic whose density is found (bundled ones included)",
     )
     p.add_argument("--targets", type=_csv, default=list(TARGETS), help="K_VRH, G_VRH or both")
 
@@ -161,7 +180,8 @@ def _add_protocol_options(p):
         "--min-count",
         type=_int_at_least(1),
         default=DEFAULT_LOEO_MIN_COUNT,
-        help="loeo holds out each element present in at least this many materials",
+        help="loeo holds out each element, locso each crystal system, present in at least "
+        "this many materials",
     )
     p.add_argument(
         "--max-samples",
@@ -208,7 +228,8 @@ def _choose_models(args):
 def _options(args):
     """Return (models, protocols, settings, n_splits) from the parsed, checked options."""
     quick = QUICK_SETTINGS if args.quick else {}
-    protocols = args.protocol or list(quick.get("protocols", PROTOCOLS))
+    default = ("cv", "loeo") if args.data == "bundled" else PROTOCOLS
+    protocols = args.protocol or list(quick.get("protocols", default))
     bad = [p for p in protocols if p not in PROTOCOLS]
     if bad:
         raise _UsageError(f"argument --protocol: unknown {bad}; known: {list(PROTOCOLS)}")
@@ -310,9 +331,10 @@ def main(args):
             n_splits=n_splits,
             min_count=args.min_count,
             max_samples=args.max_samples,
+            data=args.data,
         )
     except ValueError as exc:  # _UsageError, or the runner's checks of the arguments
-        message = str(exc)
+        message = str(exc).replace("(data='extended')", "(--data extended)")
         for name in ("max_samples", "n_splits", "min_count"):  # the runner's names -> options
             message = message.replace(f"{name} ", f"--{name.replace('_', '-')} ")
             message = message.replace(f"{name}=", f"--{name.replace('_', '-')}=")
@@ -354,11 +376,26 @@ def _run_and_report(args, plan, n_splits, writable):
 
 def _report_lines(args, plan, run, n_splits, wall):
     models, protocols = plan.models, plan.protocols
+    data = run.data
+    what = {
+        "cv": f"cv: {n_splits} folds",
+        "loeo": f"loeo: elements in >= {args.min_count} materials",
+        "transfer": f"transfer: train on space group {TRANSFER_SPACE_GROUP} (Fm-3m)",
+        "locso": f"locso: crystal systems of >= {args.min_count} materials",
+    }
     extra = [
         f"Command: `skecd {' '.join(sys.argv[1:])}`" if sys.argv[0].endswith("skecd") else "",
-        f"Materials: {len(run.data.material_ids)}; models: {', '.join(models)}; "
-        f"protocols: {', '.join(protocols)} (cv: {n_splits} folds; loeo: elements in >= "
-        f"{args.min_count} materials); targets: {', '.join(args.targets)}",
+        f"Data: {data.name}, {data.n_available} materials with densities"
+        + (
+            f" ({data.n_missing} labelled materials without density yet, "
+            f"{data.n_excluded} excluded as failed by the builder)"
+            if data.name == "extended"
+            else ""
+        )
+        + (f"; a seeded subset of {len(data.material_ids)} used" if args.max_samples else ""),
+        f"Materials: {len(data.material_ids)}; models: {', '.join(models)}; "
+        f"protocols: {', '.join(protocols)} ({'; '.join(what[p] for p in protocols)}); "
+        f"targets: {', '.join(args.targets)}",
         f"Settings: {plan.settings}",
         f"Machine: {machine_description()}",
         f"This invocation: {wall:.0f} s wall, {run.n_fitted} splits fitted, "

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ..datasets import TARGET_NAMES
+from ..datasets import CRYSTAL_SYSTEMS, TARGET_NAMES
 from ..utils._atomic import atomic_write
 from ._metrics import regression_metrics
 from ._models import MODELS
@@ -19,6 +19,7 @@ __all__ = [
     "markdown_table",
     "parity_plots",
     "rst_table",
+    "system_table",
     "write_report",
 ]
 
@@ -156,6 +157,85 @@ def rst_table(header, rows):
         lines.append(f"   * - {cells[0]}")
         lines += [f"     - {c}" for c in cells[1:]]
     return lines + [""]
+
+
+def system_table(results, protocol):
+    """Rows of the ``transfer`` or ``locso`` table: metrics per crystal system and overall.
+
+    The test predictions of every split of ``protocol`` are pooled per (model,
+    target) and scored on the materials of each crystal system, then on all of
+    them (``crystal_system`` ``"all"``). For ``locso`` each system's materials
+    are exactly those of the split that held it out.
+
+    Parameters
+    ----------
+    results : list of dict
+        Result records of :func:`skecd.benchmark.run_benchmark` (those of other
+        protocols are ignored).
+    protocol : {"transfer", "locso"}
+
+    Returns
+    -------
+    list of dict
+        One row per (model, target, crystal system): ``model``, ``label``,
+        ``target``, ``crystal_system``, ``n_splits`` (splits pooled) and the
+        metrics of :func:`skecd.benchmark.regression_metrics` (``n``, ``r2``,
+        ``rmse``, ``mae``, ``log10_mae``).
+    """
+    rows = []
+    groups = _by(results, protocol)
+    for model in _model_order(m for m, _ in groups):
+        for target in TARGET_NAMES:
+            splits = groups.get((model, target))
+            if not splits:
+                continue
+            systems = np.concatenate([s["crystal_systems"] for s in splits])
+            y_true = np.concatenate([s["y_true"] for s in splits])
+            y_pred = np.concatenate([s["y_pred"] for s in splits])
+            present = [c for c in CRYSTAL_SYSTEMS if c in set(systems)]
+            for system in [*present, "all"]:
+                mask = np.ones(len(systems), bool) if system == "all" else systems == system
+                row = {
+                    "model": model,
+                    "label": splits[0]["label"],
+                    "target": target,
+                    "crystal_system": system,
+                    "n_splits": len(splits),
+                }
+                row.update(regression_metrics(y_true[mask], y_pred[mask]))
+                rows.append(row)
+    return rows
+
+
+def _system_markdown(rows, protocol, table=markdown_table):
+    """One table per target: a row per crystal system, ``R^2 / MAE / log10-MAE`` per model."""
+    models = _model_order(r["model"] for r in rows)
+    label = {r["model"]: r["label"] for r in rows}
+    held = "Test crystal system" if protocol == "transfer" else "Held-out crystal system"
+    lines = []
+    for target in TARGET_NAMES:
+        cells = {(r["crystal_system"], r["model"]): r for r in rows if r["target"] == target}
+        if not cells:
+            continue
+        systems = [c for c in (*CRYSTAL_SYSTEMS, "all") if any(k[0] == c for k in cells)]
+        lines += [
+            "",
+            f"**{_TARGET_LABEL[target]}**: R^2 / MAE (GPa) / log10-MAE on the test materials",
+            "",
+        ]
+        header = [held, "n test"] + [label[m] for m in models]
+        body = []
+        for system in systems:
+            n = next(r["n"] for (c, _), r in cells.items() if c == system)
+            values = []
+            for m in models:
+                r = cells.get((system, m))
+                values.append(
+                    "-" if r is None else f"{r['r2']:.2f} / {r['mae']:.1f} / {r['log10_mae']:.3f}"
+                )
+            body.append([system, n, *values])
+        lines += table(header, body)
+    return lines
 
 
 def _cv_markdown(rows, n_splits=None, table=markdown_table):
@@ -344,6 +424,7 @@ def write_report(run, results_dir, extra_lines=()):
     }
     sections = (
         _cv_section(run, results_dir / "plots"),
+        _system_sections(run.results),
         _loeo_section(run.results),
         _time_section(run),
     )
@@ -380,6 +461,27 @@ def _cv_section(run, plot_dir):
         "Parity plots (out-of-fold predictions): " + ", ".join(f"`plots/{p.name}`" for p in plots),
     ]
     return lines, {"cv": _cv_markdown(cv_rows, n_splits, table=rst_table)}, {"cv": cv_rows}
+
+
+def _system_sections(results):
+    """The per-crystal-system tables of ``transfer`` and ``locso`` (those that were run).
+
+    Returns the Markdown lines, the reStructuredText tables and the summary keys.
+    """
+    titles = {
+        "transfer": "Transfer: trained on Fm-3m, tested on the other space groups",
+        "locso": "Leave-one-crystal-system-out",
+    }
+    lines, rst, summary = [], {}, {}
+    for protocol, title in titles.items():
+        rows = system_table(results, protocol)
+        if not rows:
+            continue
+        lines += ["", f"## {title}"]
+        lines += _system_markdown(rows, protocol)
+        rst[protocol] = _system_markdown(rows, protocol, table=rst_table)
+        summary[protocol] = rows
+    return lines, rst, summary
 
 
 def _loeo_section(results):

@@ -34,29 +34,41 @@ from pathlib import Path
 
 import joblib
 import numpy as np
-from sklearn.model_selection import KFold
+from sklearn.model_selection import KFold, PredefinedSplit
 from sklearn.utils import Bunch
 from tqdm.auto import tqdm
 
 from .._version import __version__
-from ..datasets import TARGET_NAMES
+from ..datasets import CRYSTAL_SYSTEMS, TARGET_NAMES, crystal_system
 from ..utils._atomic import atomic_write, remove_partial_files
 from ._metrics import regression_metrics
 from ._models import DEFAULT_SETTINGS, FEATURES, MODELS, fold_inputs
 
 __all__ = [
+    "DATA_SETS",
     "DEFAULT_LOEO_MIN_COUNT",
     "PROTOCOLS",
     "TARGETS",
+    "TRANSFER_SPACE_GROUP",
     "element_counts",
     "load_benchmark_data",
+    "locso_systems",
     "loeo_elements",
     "make_splits",
     "run_benchmark",
 ]
 
-PROTOCOLS = ("cv", "loeo")
+#: ``cv``: k-fold cross-validation; ``loeo``: leave one element out; ``transfer``:
+#: train on the Fm-3m materials, test on all the others; ``locso``: leave one
+#: crystal system out. The last two need the extended data (``data="extended"``).
+PROTOCOLS = ("cv", "loeo", "transfer", "locso")
 TARGETS = TARGET_NAMES
+#: ``"bundled"``: the 369 Fm-3m materials shipped with skecd (the paper's setting);
+#: ``"extended"``: every labelled material of :func:`skecd.datasets.load_elastic`
+#: whose density is found (the bundled ones included).
+DATA_SETS = ("bundled", "extended")
+#: The ``transfer`` protocol trains on this space group (Fm-3m, the paper's data).
+TRANSFER_SPACE_GROUP = 225
 
 #: Elements present in at least this many materials are held out, one at a time,
 #: by the ``loeo`` protocol. On the 369 bundled materials with densities, 19 selects
@@ -65,8 +77,8 @@ TARGETS = TARGET_NAMES
 DEFAULT_LOEO_MIN_COUNT = 19
 
 
-def load_benchmark_data(max_samples=None, seed=0):
-    """Load the bundled data set (densities and moduli), optionally a seeded subset.
+def load_benchmark_data(max_samples=None, seed=0, data="bundled"):
+    """Load a data set of the benchmark (densities and moduli), optionally a seeded subset.
 
     Parameters
     ----------
@@ -74,14 +86,24 @@ def load_benchmark_data(max_samples=None, seed=0):
         Keep this many materials, drawn at random with ``seed`` (for tests and
         trials); None keeps all.
     seed : int, default=0
+    data : {"bundled", "extended"}, default="bundled"
+        See :data:`DATA_SETS`. ``"extended"`` reads every density that
+        :func:`skecd.datasets.load_elastic` finds; the materials without one are
+        counted in ``n_missing``, not used.
 
     Returns
     -------
     sklearn.utils.Bunch
         ``data`` (list of ChargeDensity), ``target`` (n, 2) K_VRH and G_VRH in
-        GPa, ``target_names``, ``material_ids``, ``formulas``.
+        GPa, ``target_names``, ``material_ids``, ``formulas``, ``space_groups``
+        and ``crystal_systems`` (one per material), and of the whole data set
+        before any subset: ``name``, ``n_available`` (materials with densities),
+        ``n_missing`` (labelled, density not built yet) and ``n_excluded``
+        (the builder failed).
     """
-    bunch = _load_all()
+    if data not in DATA_SETS:
+        raise ValueError(f"data must be one of {DATA_SETS}, got {data!r}")
+    bunch = _load_all(data)
     n = len(bunch.data)
     index = np.arange(n)
     if max_samples is not None:
@@ -95,16 +117,32 @@ def load_benchmark_data(max_samples=None, seed=0):
         target_names=list(bunch.target_names),
         material_ids=[str(bunch.material_ids[i]) for i in index],
         formulas=[str(bunch.formulas[i]) for i in index],
+        space_groups=np.asarray(bunch.space_groups, dtype=int)[index],
+        crystal_systems=[bunch.crystal_systems[i] for i in index],
+        name=data,
+        n_available=n,
+        n_missing=bunch.n_missing,
+        n_excluded=bunch.n_excluded,
     )
 
 
-@functools.lru_cache(maxsize=1)
-def _load_all():
-    # Reading the 369 densities takes seconds; tests and notebooks call the
-    # runner several times in one process, so the (read-only) data are kept.
-    from ..datasets import load_fcc_elastic
+@functools.lru_cache(maxsize=len(DATA_SETS))
+def _load_all(data):
+    # Reading the densities takes seconds (the extended set: a minute); tests and
+    # notebooks call the runner several times in one process, so the (read-only)
+    # data are kept.
+    from ..datasets import load_elastic, load_fcc_elastic
 
-    return load_fcc_elastic()
+    if data == "extended":
+        bunch = load_elastic(missing="ignore")
+        bunch.n_missing, bunch.n_excluded = len(bunch.missing), len(bunch.excluded)
+        return bunch
+    bunch = load_fcc_elastic()
+    n = len(bunch.data)
+    bunch.space_groups = np.full(n, TRANSFER_SPACE_GROUP)
+    bunch.crystal_systems = [crystal_system(TRANSFER_SPACE_GROUP)] * n
+    bunch.n_missing = bunch.n_excluded = 0
+    return bunch
 
 
 def element_counts(formulas):
@@ -149,24 +187,73 @@ def loeo_elements(formulas, min_count=DEFAULT_LOEO_MIN_COUNT):
     return chosen
 
 
-def make_splits(protocol, formulas, *, n_splits=5, seed=0, min_count=DEFAULT_LOEO_MIN_COUNT):
+def locso_systems(space_groups, min_count=DEFAULT_LOEO_MIN_COUNT):
+    """Return the crystal systems held out by the ``locso`` protocol, most frequent first.
+
+    Parameters
+    ----------
+    space_groups : array-like of int
+        Space-group number of each material.
+    min_count : int, default=DEFAULT_LOEO_MIN_COUNT
+        Hold out each crystal system of at least this many materials.
+
+    Returns
+    -------
+    list of str
+    """
+    counts = Counter(crystal_system(g) for g in space_groups)
+    if len(counts) < 2:
+        raise ValueError(
+            f"protocol 'locso' needs materials of at least two crystal systems, the data have "
+            f"{dict(counts)}; use the extended data (data='extended')"
+        )
+    ranked = sorted(counts.items(), key=lambda kv: (-kv[1], CRYSTAL_SYSTEMS.index(kv[0])))
+    chosen = [system for system, c in ranked if c >= min_count]
+    if not chosen:
+        raise ValueError(
+            f"no crystal system has at least min_count={min_count} materials "
+            f"({dict(ranked)}); lower --min-count"
+        )
+    return chosen
+
+
+def make_splits(
+    protocol,
+    formulas,
+    *,
+    n_splits=5,
+    seed=0,
+    min_count=DEFAULT_LOEO_MIN_COUNT,
+    space_groups=None,
+):
     """Return the train/test splits of a protocol.
 
     Parameters
     ----------
-    protocol : {"cv", "loeo"}
+    protocol : {"cv", "loeo", "transfer", "locso"}
         ``cv``: shuffled ``KFold(n_splits)`` seeded with ``seed``; ``loeo``: for
         each element of :func:`loeo_elements`, test on the materials containing
-        it and train on all the others (``LeaveOneElementOut``).
+        it and train on all the others (``LeaveOneElementOut``); ``transfer``:
+        one split, training on the Fm-3m materials (:data:`TRANSFER_SPACE_GROUP`)
+        and testing on all the others; ``locso``: for each crystal system of
+        :func:`locso_systems`, test on its materials and train on all the others.
     formulas : list of str
     n_splits, seed, min_count : int
+        ``min_count`` is the threshold of ``loeo`` and ``locso``.
+    space_groups : array-like of int, default=None
+        Space-group number of each material; needed by ``transfer`` and ``locso``.
 
     Returns
     -------
     list of (str, ndarray, ndarray)
-        Split name (``"fold0"`` ... or the element), train and test indices.
+        Split name (``"fold0"`` ..., the element, ``"non-Fm-3m"`` or the crystal
+        system), train and test indices.
     """
     n = len(formulas)
+    if protocol in ("transfer", "locso"):
+        if space_groups is None or len(space_groups) != n:
+            raise ValueError(f"protocol {protocol!r} needs the space group of every material")
+        return _symmetry_splits(protocol, np.asarray(space_groups, dtype=int), min_count)
     if protocol == "cv":
         kf = KFold(n_splits=n_splits, shuffle=True, random_state=seed)
         return [(f"fold{i}", tr, te) for i, (tr, te) in enumerate(kf.split(np.arange(n)))]
@@ -174,6 +261,30 @@ def make_splits(protocol, formulas, *, n_splits=5, seed=0, min_count=DEFAULT_LOE
         elements = loeo_elements(formulas, min_count)
         return [(e, tr, te) for e, (tr, te) in zip(elements, _loeo_split(formulas, elements))]
     raise ValueError(f"protocol must be one of {PROTOCOLS}, got {protocol!r}")
+
+
+def _symmetry_splits(protocol, space_groups, min_count):
+    """The ``transfer`` and ``locso`` splits, as scikit-learn's ``PredefinedSplit``.
+
+    Each material gets the number of the test set it belongs to, or -1 if it is
+    always in the training set (the Fm-3m ones for ``transfer``; the crystal
+    systems too small to be held out for ``locso``).
+    """
+    if protocol == "transfer":
+        fm3m = space_groups == TRANSFER_SPACE_GROUP
+        if fm3m.all() or not fm3m.any():
+            raise ValueError(
+                f"protocol 'transfer' trains on Fm-3m and tests on the other space groups; the "
+                f"data have {int(fm3m.sum())} Fm-3m materials and {int((~fm3m).sum())} others; "
+                "use the extended data (data='extended')"
+            )
+        names, test_fold = ["non-Fm-3m"], np.where(fm3m, -1, 0)
+    else:
+        names = locso_systems(space_groups, min_count)
+        systems = [crystal_system(g) for g in space_groups]
+        test_fold = np.array([names.index(s) if s in names else -1 for s in systems])
+    splits = PredefinedSplit(test_fold).split()
+    return [(name, train, test) for name, (train, test) in zip(names, splits)]
 
 
 def _loeo_split(formulas, elements):
@@ -361,6 +472,7 @@ def run_benchmark(
     n_splits=5,
     min_count=DEFAULT_LOEO_MIN_COUNT,
     max_samples=None,
+    data="bundled",
     fit=True,
     progress=True,
 ):
@@ -370,7 +482,8 @@ def run_benchmark(
     ----------
     models : sequence of str
         Keys of :data:`skecd.benchmark.MODELS`.
-    protocols : sequence of {"cv", "loeo"}
+    protocols : sequence of {"cv", "loeo", "transfer", "locso"}
+        See :func:`make_splits`.
     targets : sequence of {"K_VRH", "G_VRH"}
         One model is fitted per target.
     results_dir : str or path-like, default="skecd_results"
@@ -379,9 +492,12 @@ def run_benchmark(
     n_splits : int, default=5
         Folds of the ``cv`` protocol.
     min_count : int, default=DEFAULT_LOEO_MIN_COUNT
-        Threshold of the ``loeo`` protocol (see :func:`loeo_elements`).
+        Threshold of the ``loeo`` and ``locso`` protocols (see :func:`loeo_elements`
+        and :func:`locso_systems`).
     max_samples : int, default=None
         Use a seeded random subset of the materials.
+    data : {"bundled", "extended"}, default="bundled"
+        The data set (see :data:`DATA_SETS` and :func:`load_benchmark_data`).
     fit : bool, default=True
         If False, only collect the results already in ``results_dir`` (for a report
         while a run is going on); the others are listed in ``missing``.
@@ -404,6 +520,7 @@ def run_benchmark(
         n_splits=n_splits,
         min_count=min_count,
         max_samples=max_samples,
+        data=data,
     )
     return _run_plan(plan, results_dir, fit=fit, progress=progress)
 
@@ -417,6 +534,7 @@ def _plan_benchmark(
     n_splits=5,
     min_count=DEFAULT_LOEO_MIN_COUNT,
     max_samples=None,
+    data="bundled",
 ):
     """Check the arguments of :func:`run_benchmark`, load the data and make the splits.
 
@@ -440,7 +558,7 @@ def _plan_benchmark(
             raise ValueError(f"unknown protocol {p!r}; known: {PROTOCOLS}")
     if not models or not protocols or not targets:
         raise ValueError("models, protocols and targets must each name at least one")
-    data = load_benchmark_data(max_samples=max_samples, seed=s["seed"])
+    data = load_benchmark_data(max_samples=max_samples, seed=s["seed"], data=data)
     for t in targets:
         if t not in data.target_names:
             raise ValueError(f"unknown target {t!r}; known: {data.target_names}")
@@ -449,7 +567,14 @@ def _plan_benchmark(
             f"n_splits must be between 2 and the {len(data.material_ids)} materials, got {n_splits}"
         )
     splits = {
-        p: make_splits(p, data.formulas, n_splits=n_splits, seed=s["seed"], min_count=min_count)
+        p: make_splits(
+            p,
+            data.formulas,
+            n_splits=n_splits,
+            seed=s["seed"],
+            min_count=min_count,
+            space_groups=data.space_groups,
+        )
         for p in protocols
     }
     return Bunch(
@@ -548,6 +673,8 @@ def _fit_split(model, target, protocol, split, train, test, key, data, cache, s)
         "n_train": int(len(train)),
         "material_ids": [data.material_ids[i] for i in test],
         "formulas": [data.formulas[i] for i in test],
+        "crystal_systems": [data.crystal_systems[i] for i in test],
+        "space_groups": [int(data.space_groups[i]) for i in test],
         "y_true": y[test].tolist(),
         "y_pred": y_pred.astype(np.float64).tolist(),
         "metrics": regression_metrics(y[test], y_pred),

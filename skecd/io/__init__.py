@@ -12,6 +12,7 @@ where every estimator checks its list of samples and reads what it needs of each
 from ._cube import read_cube
 from ._density import ChargeDensity
 from ._readers import (
+    DENSITY_ENCODINGS,
     DensityFileError,
     from_volumetric_data,
     load_density,
@@ -22,6 +23,7 @@ from ._readers import (
 from ._samples import check_sample_type, check_samples, read_composition, read_structure
 
 __all__ = [
+    "DENSITY_ENCODINGS",
     "ChargeDensity",
     "DensityFileError",
     "check_sample_type",
