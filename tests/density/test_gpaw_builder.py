@@ -73,6 +73,8 @@ def test_cli_resumes_and_records_failures(raw, tmp_path, capsys):
     rho = read_gpaw_npz(out / "mp-134.npz")
     shipped = read_gpaw_npz(GPAW_DIR / "mp-134.npz")
     assert _relative_l1(rho.total, shipped.total) < 0.01
+    with np.load(out / "mp-134.npz") as stored:  # the builder writes the lossless lzma encoding
+        assert str(stored["density_encoding"]) == "lzma"
     failures = json.loads((out / "failures.json").read_text())
     assert [f["material_id"] for f in failures] == ["mp-1002187"]
     assert "Tc" in failures[0]["error"]
