@@ -165,7 +165,24 @@ def load_elastic(
     for name in systems or ():
         if name not in CRYSTAL_SYSTEMS:
             raise ValueError(f"unknown crystal system {name!r}; known: {CRYSTAL_SYSTEMS}")
-    groups = _as_set(space_groups, int)
+    kept, lost, excluded = _select(systems, _as_set(space_groups, int), data_home)
+    command = (
+        f"skecd density {get_data_dir() / _LABELS_FILE} -o "
+        f"{get_data_home(data_home) / _EXTENDED_DIR} --existing {get_data_dir() / 'ecd_gpaw'}"
+    )
+    if lost:
+        _report_missing(lost, len(lost) + len(kept) + len(excluded), command, missing)
+    data = [read_gpaw_npz(path) for _, path, _ in kept]
+    target = np.array([[r[n] for n in TARGET_NAMES] for r, _, _ in kept], dtype=np.float64)
+    target = target.reshape(len(kept), len(TARGET_NAMES))
+    if return_X_y:
+        return data, target
+    return _bunch(kept, lost, excluded, data, target, command)
+
+
+def _select(systems, groups, data_home):
+    """Split the selected labelled materials into found ``(record, path, system)``, missing
+    ids and ``{id: reason}`` of those the builder failed on."""
     dirs = _density_dirs(data_home)
     failed = _failures(dirs)
     kept, lost, excluded = [], [], {}
@@ -181,24 +198,21 @@ def load_elastic(
             excluded[mid] = f"{record['formula']}: {failed[mid]}"
         else:
             lost.append(mid)
-    command = (
-        f"skecd density {get_data_dir() / _LABELS_FILE} -o "
-        f"{get_data_home(data_home) / _EXTENDED_DIR} --existing {get_data_dir() / 'ecd_gpaw'}"
+    return kept, lost, excluded
+
+
+def _report_missing(lost, n_selected, command, missing):
+    message = (
+        f"{len(lost)} of the {n_selected} selected materials have no density yet "
+        f"(first: {', '.join(lost[:5])}); build them with: {command}"
     )
-    if lost:
-        message = (
-            f"{len(lost)} of the {len(lost) + len(kept) + len(excluded)} selected materials have "
-            f"no density yet (first: {', '.join(lost[:5])}); build them with: {command}"
-        )
-        if missing == "raise":
-            raise FileNotFoundError(message)
-        if missing == "warn":
-            warnings.warn(message, UserWarning, stacklevel=2)
-    data = [read_gpaw_npz(path) for _, path, _ in kept]
-    target = np.array([[r[n] for n in TARGET_NAMES] for r, _, _ in kept], dtype=np.float64)
-    target = target.reshape(len(kept), len(TARGET_NAMES))
-    if return_X_y:
-        return data, target
+    if missing == "raise":
+        raise FileNotFoundError(message)
+    if missing == "warn":
+        warnings.warn(message, UserWarning, stacklevel=3)
+
+
+def _bunch(kept, lost, excluded, data, target, command):
     return Bunch(
         data=data,
         target=target,
