@@ -148,6 +148,7 @@ INPUT_KIND: dict[str, str] = {
 
 # Settings with which each network fits the eight samples of the checks (training R^2 > 0.9)
 # in seconds.
+_NO_DROPOUT = {"module__dropout": 0.0, "module__input_dropout": 0.0}
 LEARN_PARAMS: dict[str, dict] = {
     "CGCNNRegressor": {"max_epochs": 60, "lr": 1e-2},
     "ECD3DCNNRegressor": {"max_epochs": 40, "lr": 1e-2, "batch_size": 4},
@@ -160,8 +161,8 @@ LEARN_PARAMS: dict[str, dict] = {
         "ecd_branch__ecd3dcnnregressor__lr": 1e-2,
         "ecd_branch__ecd3dcnnregressor__batch_size": 4,
     },
-    "InvariantECDRegressor": {"max_epochs": 80, "lr": 1e-2},
-    "InvariantFusionRegressor": {"max_epochs": 80, "lr": 1e-2},
+    "InvariantECDRegressor": {"max_epochs": 80, "lr": 1e-2, **_NO_DROPOUT},
+    "InvariantFusionRegressor": {"max_epochs": 80, "lr": 1e-2, **_NO_DROPOUT},
     "MagpieCNNRegressor": {"max_epochs": 60, "lr": 1e-2},
     "SEProjectedCNNRegressor": {
         "max_epochs": 60,
