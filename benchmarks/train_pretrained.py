@@ -30,7 +30,7 @@ from skecd.inference._train import _networks
 from skecd.models import InvariantECDRegressor
 
 OUT = Path(__file__).resolve().parents[1] / "skecd" / "pretrained"
-DEFAULT = "rf_descriptors_magpie,fusion"
+DEFAULT = "rf_descriptors_magpie,invariant_ecd"
 
 
 def main(argv=None):
