@@ -129,7 +129,9 @@ def test_train_epochs_own_keeps_each_network_class_default(tmp_path, capsys, mon
 
     default = InvariantECDRegressor().max_epochs
     assert make_model("invariant_ecd", epochs=None)[-1].max_epochs == default
-    assert make_model("invariant_ecd")[-1].max_epochs == 30  # DEFAULT_SETTINGS["epochs"]
+    # the invariant networks keep their own epochs whatever --epochs says; the CNNs take it
+    assert make_model("invariant_ecd", epochs=7)[-1].max_epochs == default
+    assert make_model("cnn3d_ecd")[-1].max_epochs == 30  # DEFAULT_SETTINGS["epochs"]
     seen = {}
 
     def fake_train_model(model, data, *, settings, **kwargs):
