@@ -20,6 +20,8 @@ import numpy as np
 from pymatgen.core import Structure
 from sklearn.utils import Bunch
 
+from ..datasets import TARGET_NAMES
+
 __all__ = [
     "DENSITY_SOURCES",
     "dataset_hash",
@@ -28,7 +30,6 @@ __all__ = [
     "training_data",
 ]
 
-TARGET_NAMES = ("K_VRH", "G_VRH")
 #: Code that produced a density, by reader.
 DENSITY_SOURCES = {"npz": "GPAW", "chgcar": "VASP", "cube": "cube file", "object": "unknown"}
 

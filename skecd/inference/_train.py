@@ -16,6 +16,7 @@ from sklearn.multioutput import MultiOutputRegressor
 from skorch import NeuralNet
 from tqdm.auto import tqdm
 
+from ..datasets import TARGET_NAMES
 from ._data import coverage, dataset_hash, training_data
 
 __all__ = ["DEFAULT_MODEL", "needs_density", "train_model"]
@@ -209,7 +210,7 @@ def train_model(
     model=DEFAULT_MODEL,
     data="fcc",
     *,
-    targets=("K_VRH", "G_VRH"),
+    targets=TARGET_NAMES,
     cv=0,
     valid_fraction=0.2,
     patience=0,
