@@ -217,3 +217,24 @@ def test_quantiles_ignore_the_order_of_the_points(train_set):
     )
     with pytest.raises(ValueError, match="n_quantiles must be an int >= 1"):
         InvariantECDNet(n_quantiles=0)
+
+
+def test_fusion_prediction_ignores_the_order_of_the_points(train_set):
+    """The fusion reads the same quantiles whatever the order of each sample's points."""
+    from skecd.models import InvariantFusionRegressor
+
+    X, y = train_set
+    n, f, p = X.shape
+    table = np.random.default_rng(0).normal(size=(n, 5)).astype(np.float32)
+    flat = np.hstack([X.reshape(n, -1), table])
+    model = InvariantFusionRegressor(
+        max_epochs=5, random_state=0, module__point_channels=f, module__n_points=p
+    ).fit(flat, y)
+    shuffled = X[:, :, np.random.default_rng(1).permutation(p)]
+    flat_shuffled = np.hstack([shuffled.reshape(n, -1), table])
+    assert not np.array_equal(flat_shuffled, flat)
+    assert_allclose(model.predict(flat_shuffled), model.predict(flat), rtol=1e-5)
+    # the table is not sorted: changing it changes the prediction
+    assert not np.allclose(
+        model.predict(np.hstack([X.reshape(n, -1), table[::-1]])), model.predict(flat)
+    )
