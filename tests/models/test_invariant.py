@@ -238,3 +238,15 @@ def test_fusion_prediction_ignores_the_order_of_the_points(train_set):
     assert not np.allclose(
         model.predict(np.hstack([X.reshape(n, -1), table[::-1]])), model.predict(flat)
     )
+
+
+def test_far_inputs_are_clipped_with_a_warning(fitted, train_set):
+    """An input far outside the training data gives a bounded prediction and a warning."""
+    X, y = train_set
+    far = X[:2].copy()
+    far[1] *= 1e4  # descriptors no density has
+    with pytest.warns(UserWarning, match=r"samples \[1\].*clipped"):
+        pred = fitted.predict(far)
+    log = np.log10(y)
+    bound = 10 ** (log.mean(0) + fitted.CLIP * log.std(0) * 1.01)
+    assert np.all(np.isfinite(pred)) and np.all(pred[1] <= bound)
