@@ -1,13 +1,14 @@
 """Share of this CPU's fp32 matrix-multiply rate reached by a training step of each network.
 
-For each network, one training step (forward, backward, optimiser step; batch 32)
-is timed, and its floating-point operations are counted with
+For each network and batch size (32 and 256 by default), one training step
+(forward, backward, optimiser step) is timed, and its floating-point operations are counted with
 ``torch.utils.flop_counter.FlopCounterMode``; their ratio is the step's rate in
 GFLOP/s. In the same process, with the same number of threads, a large
 ``torch.matmul`` (2048 x 2048) gives the machine's reference fp32 rate. The
 paper's 3D CNN is timed twice: with its kernel = stride convolutions as
-``nn.Conv3d`` and as :class:`skecd.models.PatchConv3d` (one GEMM per layer,
-what skecd uses), after checking that both give the same outputs.
+``nn.Conv3d`` and as :class:`skecd.models.PatchConv3d` (what skecd uses: one GEMM
+per layer, the two layers' patches gathered once so that no activation is
+copied), after checking that both give the same outputs.
 
 Run: ``python benchmarks/bench_flop_rate.py [--threads 1] [--steps 5]``; writes
 ``benchmarks/results/flop_rate.json``. Rates depend on the load of the machine:
@@ -17,6 +18,7 @@ the load average is recorded with the results.
 from __future__ import annotations
 
 import argparse
+import itertools
 import json
 import os
 import platform
@@ -100,7 +102,7 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--steps", type=int, default=5)
-    parser.add_argument("--batch-size", type=int, default=32)
+    parser.add_argument("--batch-sizes", type=int, nargs="+", default=[32, 256])
     parser.add_argument("--grids", type=int, nargs="+", default=[60, 32])
     args = parser.parse_args(argv)
     torch.set_num_threads(args.threads)
@@ -112,19 +114,19 @@ def main(argv=None):
     assert diff < 1e-4, diff
 
     rows = []
-    for grid in args.grids:
+    for grid, batch in itertools.product(args.grids, args.batch_sizes):
         for name, net, shape, opt_cls in _cases(grid):
             if name == "InvariantECDNet" and grid != args.grids[0]:
                 continue  # its input does not depend on the grid
             ref = _matmul_rate()
-            flops, seconds = _step_rate(net, shape, opt_cls, args.batch_size, args.steps)
+            flops, seconds = _step_rate(net, shape, opt_cls, batch, args.steps)
             ref = (ref + _matmul_rate()) / 2  # before and after: the load may change
             rate = flops / seconds / 1e9
             rows.append(
                 {
                     "network": name,
                     "grid_size": grid if "Invariant" not in name else None,
-                    "batch_size": args.batch_size,
+                    "batch_size": batch,
                     "gflop_per_step": flops / 1e9,
                     "seconds_per_step": seconds,
                     "gflops": rate,
@@ -134,7 +136,8 @@ def main(argv=None):
             )
             r = rows[-1]
             print(
-                f"{name:<24} D={str(r['grid_size']):>4}  {r['gflop_per_step']:8.1f} GFLOP/step  "
+                f"{name:<24} D={str(r['grid_size']):>4} batch {batch:>3}  "
+                f"{r['gflop_per_step']:8.1f} GFLOP/step  "
                 f"{seconds:7.3f} s  {rate:6.1f} GFLOP/s  matmul {ref:6.1f}  "
                 f"{100 * r['share_of_matmul']:5.1f}%",
                 flush=True,

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from unittest import mock
+
 import pytest
 import torch
 
-from skecd.models import ECD3DCNN, MagpieCNN, SEProjectedCNN
+from skecd.models import ECD3DCNN, MagpieCNN, PatchConv3d, SEProjectedCNN
 
 
 @pytest.mark.parametrize("grid_size", [20, 40, 60])
@@ -20,6 +22,47 @@ def test_ecd3dcnn_sizes_follow_grid(grid_size):
     pool = net.features[4]
     assert pool.kernel_size == (2 if grid_size >= 40 else 1)
     assert net.dense[0].in_features == 5  # 60 -> 12 -> 3 -> 1, 40 -> 8 -> 2 -> 1, 20 -> 4 -> 1
+
+
+def _grads(net):
+    return [p.grad.clone() for p in net.parameters()]
+
+
+def test_patchconv3d_equals_conv3d():
+    torch.manual_seed(0)
+    patch = PatchConv3d(3, 4, 3, stride=3)
+    plain = torch.nn.Conv3d(3, 4, 3, stride=3)
+    plain.load_state_dict(patch.state_dict())
+    x = torch.rand(2, 3, 10, 9, 11)  # edges not multiples of the kernel: cropped alike
+    a, b = patch(x), plain(x)
+    torch.testing.assert_close(a, b, rtol=1e-5, atol=1e-6)
+    a.square().sum().backward()
+    b.square().sum().backward()
+    torch.testing.assert_close(patch.weight.grad, plain.weight.grad, rtol=1e-4, atol=1e-5)
+    # a configuration that is not a patch embedding takes Conv3d's own path
+    padded = PatchConv3d(3, 4, 3, stride=3, padding=1)
+    reference = torch.nn.Conv3d(3, 4, 3, stride=3, padding=1)
+    reference.load_state_dict(padded.state_dict())
+    assert not padded._is_patch()
+    torch.testing.assert_close(padded(x), reference(x))
+
+
+@pytest.mark.parametrize("grid_size", [20, 47, 60])
+def test_ecd3dcnn_fused_patches_equal_layer_by_layer(grid_size):
+    """The gathered two-layer path gives the outputs and gradients of the Sequential."""
+    torch.manual_seed(0)
+    net = ECD3DCNN(grid_size=grid_size, n_outputs=2, conv1_channels=6, conv2_channels=8)
+    x = torch.rand(3, 1, grid_size, grid_size, grid_size)
+    with mock.patch.object(PatchConv3d, "forward", side_effect=AssertionError("layer path")):
+        fused = net(x)  # the fused path does not call the layers one by one
+    fused.sum().backward()
+    g_fused = _grads(net)
+    net.zero_grad()
+    layered = net.out(net.dense(net.features(x)))
+    layered.sum().backward()
+    torch.testing.assert_close(fused, layered, rtol=1e-5, atol=1e-6)
+    for a, b in zip(g_fused, _grads(net), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
 
 
 def test_ecd3dcnn_paper_defaults():
