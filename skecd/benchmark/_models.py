@@ -24,6 +24,7 @@ from ..models import (
     FusionRegressor,
     InvariantECDRegressor,
     InvariantFusionRegressor,
+    LateFusionRegressor,
     MagpieCNNRegressor,
     SEProjectedCNNRegressor,
 )
@@ -131,6 +132,16 @@ def _invariant_params(s):
     params = _net_params(s)
     params.pop("max_epochs", None)
     return params
+
+
+def _late_fusion(s):
+    """The invariant fusion network and the descriptors + Magpie forest, averaged."""
+    from ..models import table_forest
+
+    n_local = LocalDensityFeaturizer().n_points * 6 * len(LocalDensityFeaturizer().sigmas)
+    forest = table_forest(n_local, s["n_estimators"], s["seed"], s["n_jobs"])
+    network = InvariantFusionRegressor(**_invariant_params(s))
+    return LateFusionRegressor([("network", network), ("forest", forest)])
 
 
 def _fusion(s, cached=None):
@@ -258,6 +269,15 @@ MODELS = {
             "(log targets, 3-member ensemble, its own 300 epochs)",
         ),
         ModelSpec(
+            "invariant_ecd_descriptors",
+            "Invariant ECD net + density descriptors",
+            features=("local_flat", "descriptors"),
+            make_estimator=lambda s: InvariantFusionRegressor(**_invariant_params(s)),
+            settings=("batch_size", "seed"),
+            description="invariant density network joined end to end with whole-cell "
+            "density descriptors (charge density only, no composition)",
+        ),
+        ModelSpec(
             "invariant_fusion",
             "Invariant fusion (ECD+descriptors+Magpie)",
             features=("local_flat", "descriptors", "magpie"),
@@ -265,6 +285,15 @@ MODELS = {
             settings=("batch_size", "seed"),
             description="invariant density network joined end to end with density "
             "descriptors and Magpie features",
+        ),
+        ModelSpec(
+            "late_fusion",
+            "Late fusion (invariant fusion + RF+descriptors+Magpie)",
+            features=("local_flat", "descriptors", "magpie"),
+            make_estimator=_late_fusion,
+            settings=("batch_size", "seed", "n_estimators"),
+            description="mean of the invariant fusion network and the random forest on "
+            "density descriptors and Magpie features",
         ),
         ModelSpec(
             "cnn2d_ecd",

@@ -4,7 +4,10 @@ The networks of Zhao et al.: ``ECD3DCNNRegressor`` (3D CNN on voxelised
 densities), ``SEProjectedCNNRegressor`` (SE + 2D CNN on the three axis
 views), ``MagpieCNNRegressor`` (2D CNN on Magpie features) and
 ``FusionRegressor`` (a head on the penultimate outputs of a Magpie and an ECD
-branch). ``CGCNNRegressor`` is the crystal-graph baseline of Xie & Grossman.
+branch). ``InvariantECDRegressor`` and ``InvariantFusionRegressor`` are
+skecd's invariant charge-density networks; ``LateFusionRegressor`` averages
+unlike models (``make_late_fusion``: the invariant fusion and a forest).
+``CGCNNRegressor`` is the crystal-graph baseline of Xie & Grossman.
 ``SkecdNetRegressor`` is the shared skorch base.
 
 ``AcceleratedECD3DCNNRegressor`` and ``SkecdAccelerateMixin`` (multi-process
@@ -24,6 +27,7 @@ from ._invariant import (
     InvariantFusionRegressor,
     make_invariant_fusion,
 )
+from ._late import LateFusionRegressor, make_late_fusion, table_forest
 from ._modules import ECD3DCNN, MagpieCNN, PatchConv3d, SEProjectedCNN
 from ._regressors import ECD3DCNNRegressor, MagpieCNNRegressor, SEProjectedCNNRegressor
 
@@ -38,6 +42,7 @@ __all__ = [
     "InvariantECDRegressor",
     "InvariantFusionNet",
     "InvariantFusionRegressor",
+    "LateFusionRegressor",
     "MagpieCNN",
     "MagpieCNNRegressor",
     "PatchConv3d",
@@ -45,6 +50,8 @@ __all__ = [
     "SEProjectedCNNRegressor",
     "SkecdNetRegressor",
     "make_invariant_fusion",
+    "make_late_fusion",
+    "table_forest",
 ]
 
 

@@ -535,9 +535,17 @@ class InvariantFusionRegressor(InvariantECDRegressor):
 
 
 def make_invariant_fusion(
-    n_points=4096, sigmas=(0.25, 0.5, 1.0, 2.0), n_jobs=None, **regressor_params
+    n_points=4096,
+    sigmas=(0.25, 0.5, 1.0, 2.0),
+    n_jobs=None,
+    table=("descriptors", "magpie"),
+    **regressor_params,
 ):
     """The fusion pipeline: density descriptors at points, density descriptors, Magpie.
+
+    With ``table=("descriptors",)`` every input comes from the charge density
+    (no composition features): the density-only network with whole-cell
+    descriptors.
 
     Parameters
     ----------
@@ -547,6 +555,10 @@ def make_invariant_fusion(
         Of :class:`~skecd.preprocessing.LocalDensityFeaturizer`.
     n_jobs : int, default=None
         joblib workers of the featurisers.
+    table : sequence of {"descriptors", "magpie"}, default=("descriptors", "magpie")
+        The per-material features joined to the point descriptors, in this order:
+        :class:`~skecd.preprocessing.ChargeDensityDescriptor` and
+        :class:`~skecd.preprocessing.MagpieFeaturizer`.
     **regressor_params
         Passed to :class:`InvariantFusionRegressor`.
 
@@ -559,13 +571,16 @@ def make_invariant_fusion(
 
     from ..preprocessing import ChargeDensityDescriptor, LocalDensityFeaturizer, MagpieFeaturizer
 
+    tables = {"descriptors": ChargeDensityDescriptor, "magpie": MagpieFeaturizer}
+    unknown = [name for name in table if name not in tables]
+    if not table or unknown or len(set(table)) != len(table):
+        raise ValueError(
+            f"make_invariant_fusion: table={table!r} must name distinct tables among "
+            f"{sorted(tables)}"
+        )
     local = LocalDensityFeaturizer(sigmas=sigmas, n_points=n_points, flatten=True, n_jobs=n_jobs)
     features = FeatureUnion(
-        [
-            ("local", local),
-            ("descriptors", ChargeDensityDescriptor(n_jobs=n_jobs)),
-            ("magpie", MagpieFeaturizer(n_jobs=n_jobs)),
-        ]
+        [("local", local)] + [(name, tables[name](n_jobs=n_jobs)) for name in table]
     )
     regressor_params.setdefault("module__point_channels", 6 * len(sigmas))
     regressor_params.setdefault("module__n_points", n_points)

@@ -23,6 +23,9 @@ MODELS = {
         LocalDensityFeaturizer(**LOCAL), InvariantECDRegressor(max_epochs=2, random_state=0)
     ),
     "fusion": lambda: make_invariant_fusion(**LOCAL, max_epochs=2, random_state=0),
+    "density_only": lambda: make_invariant_fusion(
+        **LOCAL, table=("descriptors",), max_epochs=2, random_state=0
+    ),
 }
 
 
@@ -67,3 +70,14 @@ def test_spread_reaches_the_predict_output(fitted, capsys):
         for j, target in enumerate(("K_VRH", "G_VRH")):
             assert row[target] == one_mean[0, j] == pytest.approx(mean[i, j], rel=1e-6)
             assert row[f"{target}_std"] == one_std[0, j] > 0
+
+
+def test_density_only_fusion_has_no_composition_features():
+    model = make_invariant_fusion(**LOCAL, table=("descriptors",))
+    assert [name for name, _ in model[0].transformer_list] == ["local", "descriptors"]
+
+
+@pytest.mark.parametrize("table", [(), ("magpie", "magpie"), ("voxels",)])
+def test_make_invariant_fusion_rejects_bad_tables(table):
+    with pytest.raises(ValueError, match=r"make_invariant_fusion: table=.* must name distinct"):
+        make_invariant_fusion(table=table)

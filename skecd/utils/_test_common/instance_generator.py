@@ -100,6 +100,14 @@ def _tiny_fusion_branches():
     return {"magpie_branch": magpie, "ecd_branch": ecd}
 
 
+def _late_fusion_estimators():
+    """Two unlike table regressors for the late fusion's checks."""
+    from sklearn.ensemble import RandomForestRegressor
+    from sklearn.linear_model import Ridge
+
+    return [("ridge", Ridge()), ("forest", RandomForestRegressor(10, random_state=0))]
+
+
 # Constructor arguments for the checks, by estimator class name.
 INIT_PARAMS: dict[str, dict] = {
     "AxisProjector": {},
@@ -121,6 +129,7 @@ INIT_PARAMS: dict[str, dict] = {
         "module__point_channels": 24,
         "module__n_points": 64,
     },
+    "LateFusionRegressor": {},  # estimators: _late_fusion_estimators()
     "LocalDensityFeaturizer": {"n_points": 64, "sigmas": (0.5, 1.0)},
     "MagpieCNNRegressor": {"max_epochs": 10, "random_state": 0, "batch_size": 16},
     "MagpieFeaturizer": {},
@@ -142,6 +151,7 @@ INPUT_KIND: dict[str, str] = {
     "FusionRegressor": "densities",
     "InvariantECDRegressor": "local",
     "InvariantFusionRegressor": "local_table",
+    "LateFusionRegressor": "table",
     "MagpieCNNRegressor": "table",
     "SEProjectedCNNRegressor": "views",
 }
@@ -163,6 +173,7 @@ LEARN_PARAMS: dict[str, dict] = {
     },
     "InvariantECDRegressor": {"max_epochs": 80, "lr": 1e-2, **_NO_DROPOUT},
     "InvariantFusionRegressor": {"max_epochs": 80, "lr": 1e-2, **_NO_DROPOUT},
+    "LateFusionRegressor": {},
     "MagpieCNNRegressor": {"max_epochs": 60, "lr": 1e-2},
     "SEProjectedCNNRegressor": {
         "max_epochs": 60,
@@ -203,4 +214,6 @@ def _tested_estimators():
         params = dict(INIT_PARAMS.get(name, {}))
         if name == "FusionRegressor":
             params.update(_tiny_fusion_branches())
+        if name == "LateFusionRegressor":
+            params["estimators"] = _late_fusion_estimators()
         yield cls(**params)

@@ -1,0 +1,259 @@
+"""Late fusion: the average of several regressors' predictions, every target at once."""
+
+from __future__ import annotations
+
+from numbers import Integral
+
+import numpy as np
+from joblib import Parallel, delayed
+from sklearn.base import RegressorMixin, clone
+from sklearn.utils import Bunch, get_tags
+from sklearn.utils._param_validation import Interval
+from sklearn.utils.metaestimators import _BaseComposition
+from sklearn.utils.validation import check_is_fitted
+
+__all__ = ["LateFusionRegressor", "make_late_fusion", "table_forest"]
+
+
+def _fit_one(estimator, X, y):
+    return clone(estimator).fit(X, y)
+
+
+class LateFusionRegressor(RegressorMixin, _BaseComposition):
+    """Fit several regressors on the same data and average their predictions.
+
+    Late fusion of unlike models: a network on the charge density and a random
+    forest on a feature table make different errors, and their mean is better than
+    either. Each estimator gets the same ``X`` and ``y`` (select its columns with a
+    :class:`~sklearn.compose.ColumnTransformer` in a pipeline). It is
+    scikit-learn's :class:`~sklearn.ensemble.VotingRegressor` for targets with
+    several columns, which that class refuses (it takes one target only).
+
+    Parameters
+    ----------
+    estimators : list of (str, estimator)
+        Named regressors, each predicting every target column.
+    weights : array-like of shape (n_estimators,), default=None
+        Weight of each estimator's prediction; ``None``: equal weights.
+    n_jobs : int, default=None
+        joblib workers fitting the estimators side by side (``None``: 1).
+
+    Attributes
+    ----------
+    estimators_ : list of estimator
+        The fitted clones, in the order of ``estimators``.
+    named_estimators_ : sklearn.utils.Bunch
+        The same, by name.
+
+    See Also
+    --------
+    make_late_fusion : The invariant fusion network and the descriptors + Magpie
+        forest, on charge densities.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sklearn.ensemble import RandomForestRegressor
+    >>> from sklearn.linear_model import Ridge
+    >>> from skecd.models import LateFusionRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> X, y = rng.random((40, 3)), rng.random((40, 2))
+    >>> late = LateFusionRegressor(
+    ...     [("ridge", Ridge()), ("forest", RandomForestRegressor(10, random_state=0))]
+    ... ).fit(X, y)
+    >>> late.predict(X[:2]).shape
+    (2, 2)
+    """
+
+    _parameter_constraints = {
+        "estimators": [list],
+        "weights": ["array-like", None],
+        "n_jobs": [Interval(Integral, None, None, closed="neither"), None],
+    }
+
+    def __init__(self, estimators, weights=None, n_jobs=None):
+        self.estimators = estimators
+        self.weights = weights
+        self.n_jobs = n_jobs
+
+    def get_params(self, deep=True):
+        """Parameters, with those of every estimator as ``<name>__<param>``.
+
+        Parameters
+        ----------
+        deep : bool, default=True
+            Include the estimators' own parameters.
+
+        Returns
+        -------
+        dict
+        """
+        return self._get_params("estimators", deep=deep)
+
+    def set_params(self, **params):
+        """Set parameters, ``<name>__<param>`` reaching into an estimator.
+
+        Parameters
+        ----------
+        **params
+            Parameter names and values.
+
+        Returns
+        -------
+        self : LateFusionRegressor
+        """
+        self._set_params("estimators", **params)
+        return self
+
+    def _weights(self):
+        n = len(self.estimators)
+        if self.weights is None:
+            return np.full(n, 1.0 / n)
+        w = np.asarray(self.weights, dtype=float)
+        if w.shape != (n,) or not np.all(np.isfinite(w)) or np.any(w < 0) or w.sum() <= 0:
+            raise ValueError(
+                f"LateFusionRegressor: weights={self.weights!r} must be {n} non-negative "
+                "numbers, not all zero (one per estimator)"
+            )
+        return w / w.sum()
+
+    def _check_estimators(self):
+        names = [
+            item[0] if isinstance(item, tuple) and len(item) == 2 else None
+            for item in self.estimators
+        ]
+        if not names or None in names or len(set(names)) != len(names):
+            raise ValueError(
+                "LateFusionRegressor: estimators must be a non-empty list of "
+                "(distinct name, regressor) pairs"
+            )
+        return names
+
+    def fit(self, X, y):
+        """Fit a clone of every estimator on ``X`` and ``y``.
+
+        Parameters
+        ----------
+        X : array-like or list
+            Input of every estimator.
+        y : array-like of shape (n_samples,) or (n_samples, n_targets)
+            Targets.
+
+        Returns
+        -------
+        self : LateFusionRegressor
+        """
+        self._validate_params()
+        names = self._check_estimators()
+        self._weights()
+        self.estimators_ = Parallel(n_jobs=self.n_jobs)(
+            delayed(_fit_one)(est, X, y) for _, est in self.estimators
+        )
+        self.named_estimators_ = Bunch(**dict(zip(names, self.estimators_, strict=True)))
+        return self
+
+    def predict(self, X):
+        """The weighted mean of the estimators' predictions.
+
+        Parameters
+        ----------
+        X : array-like or list
+            Input of every estimator.
+
+        Returns
+        -------
+        ndarray of shape (n_samples,) or (n_samples, n_targets)
+        """
+        check_is_fitted(self, "estimators_")
+        preds = [np.asarray(est.predict(X), dtype=float) for est in self.estimators_]
+        shapes = {p.shape for p in preds}
+        if len(shapes) != 1:
+            raise ValueError(f"LateFusionRegressor: the estimators predict unlike shapes {shapes}")
+        return np.tensordot(self._weights(), np.stack(preds), axes=1)
+
+    @property
+    def n_features_in_(self):
+        """Number of input columns, of the first estimator (absent for non-table input)."""
+        check_is_fitted(self, "estimators_")
+        return self.estimators_[0].n_features_in_
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.target_tags.multi_output = True
+        try:
+            parts = [get_tags(est) for _, est in self.estimators]
+        except (TypeError, ValueError):  # malformed estimators: fit says what is wrong
+            parts = []
+        tags.input_tags.sparse = bool(parts) and all(t.input_tags.sparse for t in parts)
+        tags.input_tags.allow_nan = bool(parts) and all(t.input_tags.allow_nan for t in parts)
+        return tags
+
+
+def make_late_fusion(
+    n_points=4096, sigmas=(0.25, 0.5, 1.0, 2.0), n_estimators=50, random_state=None, n_jobs=None
+):
+    """The invariant fusion network and a descriptors + Magpie forest, averaged.
+
+    One :class:`~sklearn.pipeline.FeatureUnion` computes the point descriptors, the
+    density descriptors and Magpie once; :class:`InvariantFusionRegressor` reads
+    all of them, and a :class:`~sklearn.ensemble.RandomForestRegressor` (one model
+    of every target) reads the table columns only.
+
+    Parameters
+    ----------
+    n_points, sigmas : int and tuple of float
+        Of :class:`~skecd.preprocessing.LocalDensityFeaturizer`.
+    n_estimators : int, default=50
+        Trees of the forest (the benchmark's 50).
+    random_state : int, default=None
+        Seed of the network and of the forest.
+    n_jobs : int, default=None
+        joblib workers of the featurisers and the forest.
+
+    Returns
+    -------
+    sklearn.pipeline.Pipeline
+        Taking densities (or paths) and moduli in GPa.
+    """
+    from sklearn.pipeline import Pipeline
+
+    from ._invariant import make_invariant_fusion
+
+    fusion = make_invariant_fusion(
+        n_points=n_points, sigmas=sigmas, n_jobs=n_jobs, random_state=random_state
+    )
+    features, network = fusion.steps[0][1], fusion.steps[-1][1]
+    forest = table_forest(6 * len(sigmas) * n_points, n_estimators, random_state, n_jobs)
+    late = LateFusionRegressor([("network", network), ("forest", forest)])
+    return Pipeline([("features", features), ("regressor", late)])
+
+
+def table_forest(first_column, n_estimators=50, random_state=None, n_jobs=None):
+    """A random forest on the columns from ``first_column`` on.
+
+    The forest half of :func:`make_late_fusion`: the columns before
+    ``first_column`` (the flattened point descriptors) are dropped. With several
+    targets it is one forest of all of them (scikit-learn's multi-output trees).
+
+    Parameters
+    ----------
+    first_column : int
+        Index of the first column of the table.
+    n_estimators : int, default=50
+        Trees of the forest.
+    random_state : int, default=None
+        Seed of the forest.
+    n_jobs : int, default=None
+        joblib workers of the forest.
+
+    Returns
+    -------
+    sklearn.pipeline.Pipeline
+    """
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import RandomForestRegressor
+    from sklearn.pipeline import make_pipeline
+
+    table = ColumnTransformer([("table", "passthrough", slice(first_column, None))])
+    forest = RandomForestRegressor(n_estimators, random_state=random_state, n_jobs=n_jobs)
+    return make_pipeline(table, forest)

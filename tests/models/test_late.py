@@ -1,0 +1,93 @@
+"""LateFusionRegressor: the weighted mean of its estimators, on real densities."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.ensemble import RandomForestRegressor
+from sklearn.linear_model import Ridge
+from sklearn.metrics import r2_score
+
+from skecd.datasets import load_fcc_elastic
+from skecd.models import LateFusionRegressor, make_late_fusion
+from skecd.persistence import load_model, save_model
+from skecd.preprocessing import ChargeDensityDescriptor
+
+
+@pytest.fixture(scope="module")
+def table():
+    data = load_fcc_elastic()
+    X = ChargeDensityDescriptor().fit_transform(data.data[:60])
+    return X, np.log10(data.target[:60])
+
+
+def _late(weights=None):
+    return LateFusionRegressor(
+        [("ridge", Ridge(alpha=1.0)), ("forest", RandomForestRegressor(20, random_state=0))],
+        weights=weights,
+    )
+
+
+@pytest.mark.parametrize("weights", [None, [3.0, 1.0]])
+def test_prediction_is_the_weighted_mean_of_the_parts(table, weights):
+    X, y = table
+    late = _late(weights).fit(X[:45], y[:45])
+    ridge = Ridge(alpha=1.0).fit(X[:45], y[:45]).predict(X[45:])
+    forest = RandomForestRegressor(20, random_state=0).fit(X[:45], y[:45]).predict(X[45:])
+    w = np.array([0.5, 0.5] if weights is None else [0.75, 0.25])
+    np.testing.assert_allclose(late.predict(X[45:]), w[0] * ridge + w[1] * forest)
+    assert late.predict(X[45:]).shape == (15, 2)
+    assert set(late.named_estimators_) == {"ridge", "forest"}
+    assert late.named_estimators_.forest is late.estimators_[1]
+
+
+def test_learns_and_round_trips(table):
+    X, y = table
+    late = _late().fit(X, y)
+    assert r2_score(y, late.predict(X)) > 0.8  # training fit of real descriptors
+    unfitted = clone(_late())
+    assert not hasattr(unfitted, "estimators_")
+    again = pickle.loads(pickle.dumps(late))
+    np.testing.assert_array_equal(again.predict(X), late.predict(X))
+    late.set_params(forest__n_estimators=5)
+    assert late.get_params()["forest__n_estimators"] == 5
+
+
+@pytest.mark.parametrize(
+    ("params", "match"),
+    [
+        ({"weights": [1.0]}, "weights=.* must be 2 non-negative"),
+        ({"weights": [-1.0, 2.0]}, "weights=.* must be 2 non-negative"),
+        ({"weights": [0.0, 0.0]}, "weights=.* must be 2 non-negative"),
+        ({"estimators": []}, "non-empty list of"),
+        ({"estimators": [("a", Ridge()), ("a", Ridge())]}, "distinct name"),
+        ({"estimators": [Ridge()]}, "distinct name"),
+    ],
+)
+def test_bad_parameters_are_named(table, params, match):
+    X, y = table
+    with pytest.raises(ValueError, match=match):
+        _late().set_params(**params).fit(X, y)
+
+
+def test_make_late_fusion_fits_predicts_and_saves(tmp_path):
+    data = load_fcc_elastic()
+    model = make_late_fusion(n_points=256, sigmas=(1.0,), n_estimators=10, random_state=0)
+    model.set_params(regressor__network__max_epochs=2)
+    model.fit(data.data[:12], data.target[:12])
+    Xt = model[:-1].transform(data.data[12:15])
+    late = model[-1]
+    parts = [est.predict(Xt) for est in late.estimators_]
+    np.testing.assert_allclose(late.predict(Xt), (parts[0] + parts[1]) / 2)
+    # the forest reads the table only: the point descriptors do not change its prediction
+    shuffled = Xt.copy()
+    shuffled[:, :256] = shuffled[::-1, :256]
+    np.testing.assert_array_equal(late.named_estimators_.forest.predict(shuffled), parts[1])
+    path = tmp_path / "late.skecd"
+    save_model(model, path)
+    np.testing.assert_array_equal(
+        load_model(path).predict(data.data[12:15]), model.predict(data.data[12:15])
+    )
