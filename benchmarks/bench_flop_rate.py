@@ -1,7 +1,8 @@
 """Share of this CPU's fp32 matrix-multiply rate reached by a training step of each network.
 
 For each network and batch size (32 and 256 by default), one training step
-(forward, backward, optimiser step) is timed, and its floating-point operations are counted with
+(forward, backward, optimiser step with torch's fused Adam or AdamW, as the skecd
+regressors train) is timed, and its floating-point operations are counted with
 ``torch.utils.flop_counter.FlopCounterMode``; their ratio is the step's rate in
 GFLOP/s. In the same process, with the same number of threads, a large
 ``torch.matmul`` (2048 x 2048) gives the machine's reference fp32 rate. The
@@ -76,7 +77,7 @@ def _cases(grid):
 
 def _step_rate(net, shape, opt_cls, batch, steps):
     net.train()
-    opt = opt_cls(net.parameters(), lr=1e-4)
+    opt = opt_cls(net.parameters(), lr=1e-4, fused=True)  # as the skecd regressors use it
     x = torch.rand(batch, *shape)
     loss_fn = nn.SmoothL1Loss()
 

@@ -173,6 +173,43 @@ class SkecdNetRegressor(NeuralNetRegressor):
         self.standardize_y = standardize_y
         self.random_state = random_state
 
+    # Optimizers whose fused implementation torch has on CPU and CUDA.
+    _FUSABLE_OPTIMIZERS = (torch.optim.Adam, torch.optim.AdamW)
+
+    def initialize_optimizer(self, triggered_directly=None):
+        """skorch's optimizer, fused where torch can: Adam and AdamW get ``fused=True``.
+
+        The fused update is the same Adam step computed in one pass over each
+        tensor instead of a dozen: it took a third of the SE network's training
+        step (0.58 s -> 0.39 s at 60^3, batch 32, ``benchmarks/bench_flop_rate.py``).
+        ``optimizer__fused=False`` (or any ``optimizer__foreach``) keeps torch's
+        default.
+
+        Parameters
+        ----------
+        triggered_directly : None
+            Deprecated in skorch; ignored.
+
+        Returns
+        -------
+        self
+        """
+        named_parameters = self.get_all_learnable_params()
+        args, kwargs = self.get_params_for_optimizer("optimizer", named_parameters)
+        if self._can_fuse(kwargs):
+            kwargs["fused"] = True
+        self.optimizer_ = self.optimizer(*args, **kwargs)
+        return self
+
+    def _can_fuse(self, kwargs):
+        if self.optimizer not in self._FUSABLE_OPTIMIZERS or {"fused", "foreach"} & set(kwargs):
+            return False
+        params = [p for _, p in self.get_all_learnable_params()]
+        return bool(params) and all(
+            p.device.type in ("cpu", "cuda") and p.dtype in (torch.float32, torch.float64)
+            for p in params
+        )
+
     # ------------------------------------------------------------------ checks
     def get_default_callbacks(self):
         """skorch's default callbacks, then a check that stops a diverged fit."""
