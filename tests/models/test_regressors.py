@@ -163,6 +163,22 @@ def test_se_lr_halves_every_10_epochs(views30, real_targets):
     assert isinstance(paper.optimizer_, torch.optim.SGD)
 
 
+def test_adam_runs_fused_unless_told(magpie144, real_targets):
+    y = real_targets[:, 0]
+    fused = MagpieCNNRegressor(max_epochs=1, random_state=0).fit(magpie144, y)
+    assert fused.optimizer_.defaults["fused"] is True
+    plain = MagpieCNNRegressor(max_epochs=1, random_state=0, optimizer__fused=False)
+    assert plain.fit(magpie144, y).optimizer_.defaults["fused"] is False
+    foreach = MagpieCNNRegressor(max_epochs=1, random_state=0, optimizer__foreach=True)
+    assert not foreach.fit(magpie144, y).optimizer_.defaults["fused"]
+    sgd = MagpieCNNRegressor(max_epochs=1, random_state=0, optimizer=torch.optim.SGD)
+    assert not sgd.fit(magpie144, y).optimizer_.defaults.get("fused")
+    # the same training, to float rounding: fusing changes the speed, not the update
+    np.testing.assert_allclose(
+        fused.predict(magpie144), plain.predict(magpie144), rtol=1e-4, atol=1e-4
+    )
+
+
 def test_validation_split_and_early_stopping(magpie144, real_targets):
     reg = MagpieCNNRegressor(
         max_epochs=30,
