@@ -189,9 +189,18 @@ class ECD3DCNN(nn.Module):
             .reshape(-1, q1 * q2 * q3)
         )
         h = torch.addmm(conv1.bias, rows, conv1.weight.reshape(conv1.out_channels, -1).t())
-        h = torch.relu_(h).reshape(n * b1 * b2 * b3, -1)
-        # the second layer's weight in the (patch position, channel) order of ``h``
-        w2 = conv2.weight.permute(0, 2, 3, 4, 1).reshape(conv2.out_channels, -1)
+        h = torch.relu_(h)
+        # ``h`` holds (patch position, channel) per second-layer patch; the weight
+        # holds (channel, patch position). Reorder whichever is smaller: the
+        # activations when there are fewer patches than output channels (small
+        # grids), else the weight (its gradient's copy back is then the cheaper).
+        n_patches, taps = n * b1 * b2 * b3, p1 * p2 * p3
+        if n_patches < conv2.out_channels:
+            h = h.reshape(n_patches, taps, -1).transpose(1, 2).reshape(n_patches, -1)
+            w2 = conv2.weight.reshape(conv2.out_channels, -1)
+        else:
+            h = h.reshape(n_patches, -1)
+            w2 = conv2.weight.permute(0, 2, 3, 4, 1).reshape(conv2.out_channels, -1)
         h = torch.relu_(torch.addmm(conv2.bias, h, w2.t()))
         h = h.reshape(n, b1, b2, b3, -1).permute(0, 4, 1, 2, 3)
         return self.features[5](self.features[4](h))
