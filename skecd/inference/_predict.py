@@ -12,6 +12,7 @@ from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
 from sklearn.multioutput import MultiOutputRegressor
 from sklearn.pipeline import Pipeline
 
+from ..models import LateFusionRegressor
 from ._data import read_input
 from ._train import needs_density
 
@@ -29,7 +30,10 @@ def predict_with_std(estimator, X):
         A fitted model. Its spread is the ensemble's (``predict(X,
         return_std=True)``) when its ``predict`` takes ``return_std`` (such as
         :class:`~skecd.models.InvariantECDRegressor`); else, for a random
-        forest, the standard deviation of its trees' predictions; else NaN.
+        forest, the standard deviation of its trees' predictions; for a
+        :class:`~skecd.models.LateFusionRegressor`, the standard deviation of the
+        weighted mixture of its parts (their own spreads and their disagreement);
+        else NaN.
         Either may be alone, the last step of a ``Pipeline``, or per target in a
         ``MultiOutputRegressor``.
     X : list
@@ -49,6 +53,8 @@ def predict_with_std(estimator, X):
         # A Pipeline's own predict has no return_std: the spread is its final step's,
         # on the features of the steps before it.
         final, Xt = estimator[-1], estimator[:-1].transform(X)
+    if isinstance(final, LateFusionRegressor):
+        return _mixture(final, Xt)
     if _takes_return_std(final):
         y, std = final.predict(Xt, return_std=True)
         return _2d(y, len(X)), _2d(std, len(X))
@@ -60,12 +66,24 @@ def predict_with_std(estimator, X):
     return y, np.full_like(y, np.nan)
 
 
+def _mixture(late, X):
+    """Mean and standard deviation of the weighted mixture of the late fusion's parts."""
+    parts = [predict_with_std(est, X) for est in late.estimators_]
+    weights = late._weights()
+    mean = sum(w * y for w, (y, _) in zip(weights, parts, strict=True))
+    # a part without a spread (NaN) adds only its disagreement with the others
+    second = sum(
+        w * (np.nan_to_num(std) ** 2 + y**2) for w, (y, std) in zip(weights, parts, strict=True)
+    )
+    return mean, np.sqrt(np.clip(second - mean**2, 0.0, None))
+
+
 def _takes_return_std(estimator):
     return "return_std" in inspect.signature(estimator.predict).parameters
 
 
 def _has_spread(estimator):
-    return _takes_return_std(estimator) or isinstance(estimator, _FORESTS)
+    return _takes_return_std(estimator) or isinstance(estimator, (*_FORESTS, LateFusionRegressor))
 
 
 def _2d(a, n):

@@ -12,6 +12,7 @@ from sklearn.linear_model import Ridge
 from sklearn.metrics import r2_score
 
 from skecd.datasets import load_fcc_elastic
+from skecd.inference import predict_with_std
 from skecd.models import LateFusionRegressor, make_late_fusion
 from skecd.persistence import load_model, save_model
 from skecd.preprocessing import ChargeDensityDescriptor
@@ -86,6 +87,13 @@ def test_make_late_fusion_fits_predicts_and_saves(tmp_path):
     shuffled = Xt.copy()
     shuffled[:, :256] = shuffled[::-1, :256]
     np.testing.assert_array_equal(late.named_estimators_.forest.predict(shuffled), parts[1])
+    # skecd predict's spread: the mixture of the network's members and the forest's trees
+    mean, std = predict_with_std(model, data.data[12:15])
+    np.testing.assert_allclose(mean, model.predict(data.data[12:15]))
+    _, net_std = late.estimators_[0].predict(Xt, return_std=True)
+    gap = np.abs(parts[0] - parts[1]) / 2  # the two parts' disagreement alone
+    assert np.all(std >= gap - 1e-9) and np.all(std > 0)
+    assert np.all(std**2 >= net_std**2 / 2 - 1e-9)
     path = tmp_path / "late.skecd"
     save_model(model, path)
     np.testing.assert_array_equal(
