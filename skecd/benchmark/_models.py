@@ -138,7 +138,8 @@ def _late_fusion(s):
     """The invariant fusion network and the descriptors + Magpie forest, averaged."""
     from ..models import table_forest
 
-    n_local = LocalDensityFeaturizer().n_points * 6 * len(LocalDensityFeaturizer().sigmas)
+    local = LocalDensityFeaturizer()  # the "local_flat" feature: 6 channels per sigma, flattened
+    n_local = 6 * len(local.sigmas) * local.n_points
     forest = table_forest(n_local, s["n_estimators"], s["seed"], s["n_jobs"])
     network = InvariantFusionRegressor(**_invariant_params(s))
     return LateFusionRegressor([("network", network), ("forest", forest)])

@@ -194,17 +194,16 @@ class SkecdNetRegressor(NeuralNetRegressor):
         -------
         self
         """
-        named_parameters = self.get_all_learnable_params()
+        named_parameters = list(self.get_all_learnable_params())
         args, kwargs = self.get_params_for_optimizer("optimizer", named_parameters)
-        if self._can_fuse(kwargs):
+        if self._can_fuse(kwargs, [p for _, p in named_parameters]):
             kwargs["fused"] = True
         self.optimizer_ = self.optimizer(*args, **kwargs)
         return self
 
-    def _can_fuse(self, kwargs):
+    def _can_fuse(self, kwargs, params):
         if self.optimizer not in self._FUSABLE_OPTIMIZERS or {"fused", "foreach"} & set(kwargs):
             return False
-        params = [p for _, p in self.get_all_learnable_params()]
         return bool(params) and all(
             p.device.type in ("cpu", "cuda") and p.dtype in (torch.float32, torch.float64)
             for p in params
