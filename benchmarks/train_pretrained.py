@@ -1,8 +1,10 @@
 """Train the models shipped in ``skecd/pretrained/`` (one command; rerun to refresh them).
 
-    python benchmarks/train_pretrained.py [--data fcc|all] [--models NAME,...]
+    python benchmarks/train_pretrained.py [--data all|fcc] [--models NAME,...]
 
-Each model is trained by ``skecd train`` on all the data with 5-fold cross-validation
+Each model is trained by ``skecd train`` on all the data (default ``all``: every labelled
+material whose density is in this source tree, :func:`skecd.datasets.load_elastic`; the
+manifest lists their ids) with 5-fold cross-validation
 (``KFold(5, shuffle=True, random_state=0)``, the benchmark's protocol) recorded in its
 manifest, then fitted on every material. Networks are one network of both targets:
 
@@ -36,7 +38,7 @@ DEFAULT = "rf_descriptors_magpie,invariant_ecd"
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--data", default="fcc", help="fcc, all or a table of your own (as skecd train --data)"
+        "--data", default="all", help="all, fcc or a table of your own (as skecd train --data)"
     )
     parser.add_argument("--models", default=DEFAULT)
     parser.add_argument("--output-dir", default=str(OUT))

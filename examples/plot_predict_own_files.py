@@ -29,6 +29,7 @@ print("shipped:", available_models())
 model, manifest = load_pretrained("rf_descriptors_magpie", return_manifest=True)
 meta = manifest["metadata"]
 print(meta["label"], "trained on", meta["dataset"]["n"], "materials of", meta["dataset"]["name"])
+print("crystal systems:", meta["coverage"]["crystal_systems"])
 for target, m in meta["metrics"]["cv"].items():
     print(
         f"  {target}: 5-fold CV R2 {m['r2']['mean']:.3f} +- {m['r2']['std']:.3f}, "
@@ -40,7 +41,8 @@ for target, m in meta["metrics"]["cv"].items():
 # ------------
 # The spread is the standard deviation of the forest's trees. The warnings say when an input
 # lies outside what the model saw: these densities come from VASP while the model was trained
-# on GPAW densities, and some crystals are not cubic while every training material is.
+# on GPAW densities, and a crystal system, an element or a modulus outside its training data
+# is named too (the manifest's ``coverage`` lists what it was trained on).
 chgcars = list(get_sample_chgcar_paths().values())
 rows, errors = predict_files(model, manifest, chgcars, progress=False)
 table = pd.DataFrame(rows).set_index("id")

@@ -309,7 +309,14 @@ def _metadata(plan, density, training, metrics, start):
     return {
         "model": plan.spec.name,
         "label": plan.spec.label,
-        "dataset": {"name": ds.name, "sha256": dataset_hash(ds.ids, y, ds.samples), "n": len(y)},
+        "dataset": {
+            "name": ds.name,
+            "sha256": dataset_hash(ds.ids, y, ds.samples),
+            "n": len(y),
+            # the training set exactly, so that it can be rebuilt and checked against the
+            # hash while the extended data set grows
+            "ids": list(ds.ids),
+        },
         "targets": list(ds.target_names),
         "joint": plan.joint,
         "needs_density": density,
