@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import cache
+
 import numpy as np
 import pytest
 
@@ -25,6 +27,12 @@ def test_shipped_models_and_size():
         get_model_path("nope")
 
 
+@cache
+def _extended():
+    # one load for every shipped model (it reads every density of the source tree)
+    return load_elastic(missing="ignore")
+
+
 def _training_set(meta):
     """The labelled densities a shipped model was trained on, rebuilt from its manifest."""
     dataset = meta["dataset"]
@@ -33,7 +41,7 @@ def _training_set(meta):
         return list(ds.material_ids), ds.target, list(ds.data)
     assert dataset["name"] == "skecd.datasets.load_elastic"
     # the extended set grows as densities are built: the manifest lists its ids
-    ds = load_elastic(missing="ignore")
+    ds = _extended()
     index = {str(m): i for i, m in enumerate(ds.material_ids)}
     absent = [m for m in dataset["ids"] if m not in index]
     if absent:  # an installed wheel has the Fm-3m densities only
@@ -46,12 +54,12 @@ def _training_set(meta):
 def test_manifest_records_training(name):
     _, manifest = load_pretrained(name, return_manifest=True)
     meta = manifest["metadata"]
-    ids, target, densities = _training_set(meta)
+    ids, y, densities = _training_set(meta)
     assert meta["model"] == name
     assert meta["targets"] == ["K_VRH", "G_VRH"]
     assert meta["dataset"]["n"] == len(ids) == len(set(ids))
     # trained on exactly that data (ids, targets and density grids)
-    assert meta["dataset"]["sha256"] == dataset_hash(ids, target, densities)
+    assert meta["dataset"]["sha256"] == dataset_hash(ids, y, densities)
     assert meta["training"]["protocol"] == "cv" and meta["training"]["n_splits"] == 5
     for target in meta["targets"]:
         cv = meta["metrics"]["cv"][target]
