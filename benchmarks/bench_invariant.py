@@ -47,6 +47,7 @@ from skecd.preprocessing import (
     ChargeDensityDescriptor,
     LocalDensityFeaturizer,
     MagpieFeaturizer,
+    RadialDensityFeaturizer,
 )
 
 RESULTS = Path(__file__).resolve().parent / "results" / "invariant.json"
@@ -58,32 +59,44 @@ LABELS = {
     "invariant_ecd_descriptors": "Invariant ECD net + density descriptors",
     "invariant_fusion": "Invariant fusion",
     "late_fusion": "Late fusion (invariant fusion + RF+descriptors+Magpie)",
+    "radial_net": "Radial-profile density net + density descriptors",
     "rf_magpie": "RF+Magpie",
     "rf_descriptors_magpie": "RF+descriptors+Magpie",
 }
-DENSITY_NETS = ("invariant_ecd", "invariant_ecd_descriptors", "invariant_fusion", "late_fusion")
+DENSITY_NETS = (
+    "invariant_ecd",
+    "invariant_ecd_descriptors",
+    "invariant_fusion",
+    "late_fusion",
+    "radial_net",
+)
 # LateFusionRegressor (make_late_fusion) predicts the mean of its parts, each fitted as here
 # (tested in tests/models/test_late.py): the benchmark averages the fusion network's
 # predictions with those of one forest of both targets on the table, instead of fitting the
 # network a second time.
 LATE_PARTS = ("invariant_fusion", "late_forest")
+PROTOCOLS = ("cv", "transfer", "loeo", "cv_ext")
 
 
 def _features(densities, cache=None):
     """The inputs of every model; ``cache``: an .npz file that keeps them between runs."""
+    saved = {}
     if cache is not None and cache.is_file():
-        with np.load(cache) as saved:
-            local, table = saved["local"], saved["table"]
-    else:
-        local = LocalDensityFeaturizer().fit_transform(densities)
-        table = np.hstack(
+        with np.load(cache) as npz:
+            saved = dict(npz)
+    if "local" not in saved:
+        saved["local"] = LocalDensityFeaturizer().fit_transform(densities)
+        saved["table"] = np.hstack(
             [
                 ChargeDensityDescriptor().fit_transform(densities),
                 MagpieFeaturizer().fit_transform(densities),
             ]
         )
+    if "radial" not in saved:  # added later than the others: computed into an older cache
+        saved["radial"] = RadialDensityFeaturizer().fit_transform(densities)
         if cache is not None:
-            np.savez(cache, local=local, table=table)
+            np.savez(cache, **saved)
+    local, table, radial = saved["local"], saved["table"], saved["radial"]
     if len(local) != len(densities):
         raise ValueError(f"{cache}: holds {len(local)} materials, not {len(densities)}")
     flat = local.reshape(len(local), -1)
@@ -91,6 +104,8 @@ def _features(densities, cache=None):
         "invariant_ecd": local,
         "invariant_ecd_descriptors": np.hstack([flat, table[:, :-MAGPIE_WIDTH]]).astype(np.float32),
         "invariant_fusion": np.hstack([flat, table]).astype(np.float32),
+        # the column order of make_invariant_fusion(table=("radial", "descriptors"))
+        "radial_net": np.hstack([radial, table[:, :-MAGPIE_WIDTH]]).astype(np.float32),
         "rf_magpie": table[:, -MAGPIE_WIDTH:],
         "rf_descriptors_magpie": table,
         "late_forest": table,
@@ -114,11 +129,44 @@ def _predict(memo, split, name, feats, train, test, extra=None):
     return memo[split, name]
 
 
+def _merge(old, new):
+    """``old`` results updated by ``new``, model by model within each protocol.
+
+    A model's figures of one protocol are replaced only when ``new`` ran them, so the
+    models of a table may come from separate runs on the same splits. A protocol whose
+    test set changed (another ``n_test`` or ``n_extra``) is replaced whole.
+    """
+    merged = {**old, **{k: v for k, v in new.items() if k not in PROTOCOLS}}
+    merged["models"] = sorted(
+        set(old.get("models", [])) | set(new["models"]),
+        key=lambda m: list(LABELS).index(m) if m in LABELS else len(LABELS),
+    )
+    merged["seconds"] = {**old.get("seconds", {}), **new["seconds"]}
+    for protocol in PROTOCOLS:
+        if protocol not in new:
+            continue
+        before = old.get(protocol, {})
+        size = [k for k in ("n_test", "n_extra") if k in new[protocol]]
+        if any(before.get(k) != new[protocol][k] for k in size):
+            merged[protocol] = new[protocol]
+        elif protocol == "loeo":
+            merged[protocol] = {
+                element: {**before.get(element, {}), **scores}
+                for element, scores in new[protocol].items()
+            }
+        else:
+            merged[protocol] = {**before, **new[protocol]}
+    return merged
+
+
 def _fit_predict(name, X_train, y_train, X_test):
     if name == "invariant_ecd":
         return InvariantECDRegressor(random_state=0).fit(X_train, y_train).predict(X_test)
     if name in ("invariant_fusion", "invariant_ecd_descriptors"):
         return InvariantFusionRegressor(random_state=0).fit(X_train, y_train).predict(X_test)
+    if name == "radial_net":  # a table only: make_invariant_fusion(..., points=False)
+        net = InvariantFusionRegressor(random_state=0, module__point_channels=0, module__n_points=0)
+        return net.fit(X_train, y_train).predict(X_test)
     if name == "late_forest":  # one forest of both targets, as in make_late_fusion
         forest = RandomForestRegressor(n_estimators=50, random_state=0)
         return forest.fit(X_train, y_train).predict(X_test)
@@ -153,21 +201,29 @@ def _cell(score):
 
 def write_tables(out, path=TABLES):
     """The rst tables of the docs from the results ``out`` (R^2 / log10-MAE)."""
-    models = out["models"]
     header = ["model"] + [f"{t} R² / log10-MAE" for t in TARGETS]
     parts = []
+
+    def ran(protocol):  # the models of out["models"] that this protocol's run holds
+        if protocol == "loeo":
+            return [m for m in out["models"] if all(m in s for s in out["loeo"].values())]
+        return [m for m in out["models"] if m in out[protocol]]
+
     if "cv" in out:
+        models = ran("cv")
         rows = [
             [LABELS.get(m, m)] + [_cell(out["cv"][m][t]["pooled"]) for t in TARGETS] for m in models
         ]
         parts.append(_table("5-fold CV, pooled out-of-fold predictions", header, rows))
     if "transfer" in out:
+        models = ran("transfer")
         rows = [
             [LABELS.get(m, m)] + [_cell(out["transfer"][m][t]) for t in TARGETS] for m in models
         ]
         title = f"Trained on Fm-3m, tested on {out['transfer']['n_test']} other cubic materials"
         parts.append(_table(title, header, rows))
     if "cv_ext" in out:
+        models = ran("cv_ext")
         rows = [[LABELS.get(m, m)] + [_cell(out["cv_ext"][m][t]) for t in TARGETS] for m in models]
         title = (
             f"5-fold CV on Fm-3m, {out['cv_ext']['n_extra']} materials of other space groups "
@@ -175,6 +231,7 @@ def write_tables(out, path=TABLES):
         )
         parts.append(_table(title, header, rows))
     if "loeo" in out:
+        models = ran("loeo")
         rows, wins = [], dict.fromkeys(models, 0)
         for element, scores in out["loeo"].items():
             for t in TARGETS:
@@ -220,6 +277,7 @@ def main(argv=None):
             "invariant_ecd_descriptors",
             "invariant_fusion",
             "late_fusion",
+            "radial_net",
             "rf_magpie",
             "rf_descriptors_magpie",
         ],
@@ -303,10 +361,8 @@ def main(argv=None):
             print(element, out["loeo"][element], flush=True)
     out["seconds"] = {"+".join(args.protocols): round(time.time() - start)}
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
-    if RESULTS.is_file():  # merge with the protocols of other runs of the same models
-        old = json.loads(RESULTS.read_text())
-        if old.get("models") == out["models"]:
-            out = {**old, **out, "seconds": {**old.get("seconds", {}), **out["seconds"]}}
+    if RESULTS.is_file():  # merge with the protocols and models of other runs
+        out = _merge(json.loads(RESULTS.read_text()), out)
     write_tables(out)
     RESULTS.write_text(json.dumps(out, indent=1) + "\n")
     print(f"wrote {RESULTS.name} and {TABLES.name}")

@@ -35,6 +35,7 @@ from ..preprocessing import (
     CrystalGraphFeaturizer,
     LocalDensityFeaturizer,
     MagpieFeaturizer,
+    RadialDensityFeaturizer,
 )
 
 __all__ = [
@@ -223,6 +224,10 @@ FEATURES = {
         "local_flat",
         make=lambda s: LocalDensityFeaturizer(flatten=True, n_jobs=s["n_jobs"]),
     ),
+    "radial": FeatureSpec(
+        "radial",
+        make=lambda s: RadialDensityFeaturizer(n_jobs=s["n_jobs"]),
+    ),
     "graphs": FeatureSpec(
         "graphs",
         make=lambda s: CrystalGraphFeaturizer(),
@@ -277,6 +282,17 @@ MODELS = {
             settings=("batch_size", "seed"),
             description="invariant density network joined end to end with whole-cell "
             "density descriptors (charge density only, no composition)",
+        ),
+        ModelSpec(
+            "radial_ecd",
+            "Radial-profile density net + density descriptors",
+            features=("radial", "descriptors"),
+            make_estimator=lambda s: InvariantFusionRegressor(
+                **_invariant_params(s), module__point_channels=0, module__n_points=0
+            ),
+            settings=("batch_size", "seed"),
+            description="network of the invariant recipe on the density's radial profiles "
+            "around the atoms and whole-cell density descriptors (charge density only)",
         ),
         ModelSpec(
             "invariant_fusion",

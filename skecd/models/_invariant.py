@@ -461,9 +461,9 @@ class InvariantFusionNet(InvariantECDNet):
         Total input columns, F * P + T.
     n_outputs : int, default=1
     point_channels : int, default=24
-        F.
+        F; ``0`` for a network on the table alone (no point descriptors).
     n_points : int, default=4096
-        P.
+        P (ignored when ``point_channels=0``).
     n_quantiles, hidden_widths, dropout, input_dropout, n_members
         As in :class:`InvariantECDNet`.
     """
@@ -480,6 +480,11 @@ class InvariantFusionNet(InvariantECDNet):
         input_dropout=0.1,
         n_members=3,
     ):
+        if int(point_channels) < 0 or int(n_points) < 0:
+            raise ValueError(
+                f"InvariantFusionNet: point_channels={point_channels} and n_points={n_points}"
+                " must be >= 0"
+            )
         self._point_cols = int(point_channels) * int(n_points)
         if int(n_features) - self._point_cols < 1:
             raise ValueError(
@@ -499,12 +504,16 @@ class InvariantFusionNet(InvariantECDNet):
         return x[:, : self._point_cols].reshape(len(x), self.point_channels, self.n_points)
 
     def _vector(self, x):
+        if not self._point_cols:  # a table only (``point_channels=0``)
+            return x
         quantiles = channel_quantiles(self._points(x), self.n_quantiles)
         return torch.cat([quantiles, x[:, self._point_cols :]], dim=1)
 
     def sort_points(self, X):
         """``X`` with every channel's points in ascending order (same quantiles)."""
         X = np.array(X, dtype=np.float32, copy=True)
+        if not self._point_cols:
+            return X
         points = X[:, : self._point_cols].reshape(len(X), self.point_channels, self.n_points)
         X[:, : self._point_cols] = np.sort(points, axis=-1).reshape(len(X), -1)
         return X
@@ -539,13 +548,17 @@ def make_invariant_fusion(
     sigmas=(0.25, 0.5, 1.0, 2.0),
     n_jobs=None,
     table=("descriptors", "magpie"),
+    points=True,
     **regressor_params,
 ):
     """The fusion pipeline: density descriptors at points, density descriptors, Magpie.
 
     With ``table=("descriptors",)`` every input comes from the charge density
     (no composition features): the density-only network with whole-cell
-    descriptors.
+    descriptors. ``table=("radial", "descriptors"), points=False`` is the
+    density-only network on the density's radial profiles around the atoms and the
+    whole-cell descriptors, without the point descriptors: the density network that
+    transfers best to other structure types in ``benchmarks/bench_invariant.py``.
 
     Parameters
     ----------
@@ -555,10 +568,15 @@ def make_invariant_fusion(
         Of :class:`~skecd.preprocessing.LocalDensityFeaturizer`.
     n_jobs : int, default=None
         joblib workers of the featurisers.
-    table : sequence of {"descriptors", "magpie"}, default=("descriptors", "magpie")
-        The per-material features joined to the point descriptors, in this order:
-        :class:`~skecd.preprocessing.ChargeDensityDescriptor` and
-        :class:`~skecd.preprocessing.MagpieFeaturizer`.
+    table : sequence of {"descriptors", "magpie", "radial"}, default=("descriptors", "magpie")
+        The per-material features joined to the point descriptors, in the order
+        given: :class:`~skecd.preprocessing.ChargeDensityDescriptor`,
+        :class:`~skecd.preprocessing.MagpieFeaturizer`,
+        :class:`~skecd.preprocessing.RadialDensityFeaturizer`.
+    points : bool, default=True
+        Whether the input holds the point descriptors of
+        :class:`~skecd.preprocessing.LocalDensityFeaturizer`; ``False`` gives a
+        network on the table alone (``module__point_channels=0``).
     **regressor_params
         Passed to :class:`InvariantFusionRegressor`.
 
@@ -569,21 +587,33 @@ def make_invariant_fusion(
     """
     from sklearn.pipeline import FeatureUnion, Pipeline
 
-    from ..preprocessing import ChargeDensityDescriptor, LocalDensityFeaturizer, MagpieFeaturizer
+    from ..preprocessing import (
+        ChargeDensityDescriptor,
+        LocalDensityFeaturizer,
+        MagpieFeaturizer,
+        RadialDensityFeaturizer,
+    )
 
-    tables = {"descriptors": ChargeDensityDescriptor, "magpie": MagpieFeaturizer}
+    tables = {
+        "descriptors": ChargeDensityDescriptor,
+        "magpie": MagpieFeaturizer,
+        "radial": RadialDensityFeaturizer,
+    }
     unknown = [name for name in table if name not in tables]
     if not table or unknown or len(set(table)) != len(table):
         raise ValueError(
             f"make_invariant_fusion: table={table!r} must name distinct tables among "
             f"{sorted(tables)}"
         )
-    local = LocalDensityFeaturizer(sigmas=sigmas, n_points=n_points, flatten=True, n_jobs=n_jobs)
-    features = FeatureUnion(
-        [("local", local)] + [(name, tables[name](n_jobs=n_jobs)) for name in table]
-    )
-    regressor_params.setdefault("module__point_channels", 6 * len(sigmas))
-    regressor_params.setdefault("module__n_points", n_points)
+    parts = [(name, tables[name](n_jobs=n_jobs)) for name in table]
+    if points:
+        local = LocalDensityFeaturizer(
+            sigmas=sigmas, n_points=n_points, flatten=True, n_jobs=n_jobs
+        )
+        parts.insert(0, ("local", local))
+    features = FeatureUnion(parts)
+    regressor_params.setdefault("module__point_channels", 6 * len(sigmas) if points else 0)
+    regressor_params.setdefault("module__n_points", n_points if points else 0)
     return Pipeline(
         [("features", features), ("regressor", InvariantFusionRegressor(**regressor_params))]
     )

@@ -4,7 +4,8 @@
 ``AxisProjector`` makes the three axis views of a cube, ``MagpieFeaturizer``
 computes matminer's Magpie composition features, ``CrystalGraphFeaturizer``
 builds the crystal graphs of CGCNN from structures, ``LocalDensityFeaturizer``
-the rotation-invariant local descriptors of the invariant network.
+the rotation-invariant local descriptors of the invariant network,
+``RadialDensityFeaturizer`` the density's radial profiles around the atoms.
 ``BaseSampleFeaturizer`` is the base of the per-sample featurisers (its docstring
 says how to add one). ``voxelize_to_cache`` writes the cubes once to disk as a
 lazily read ``VoxelArray``.
@@ -17,6 +18,7 @@ from ._graph import CrystalGraph, CrystalGraphFeaturizer, atom_feature_names
 from ._local import LocalDensityFeaturizer
 from ._magpie import MagpieFeaturizer
 from ._projector import AxisProjector
+from ._radial import RadialDensityFeaturizer
 from ._voxelizer import ChargeDensityVoxelizer
 
 __all__ = [
@@ -28,6 +30,7 @@ __all__ = [
     "CrystalGraphFeaturizer",
     "LocalDensityFeaturizer",
     "MagpieFeaturizer",
+    "RadialDensityFeaturizer",
     "VoxelArray",
     "atom_feature_names",
     "voxelize_to_cache",

@@ -22,43 +22,12 @@ def _col(desc, X, name):
     return X[:, list(desc.get_feature_names_out()).index(name)]
 
 
-def _conventional(density):
-    """The same density on the conventional cell, built exactly from the primitive grid.
-
-    With ``n`` points per axis on the conventional cell ``C = P A``, conventional grid
-    point ``i`` sits at Cartesian ``(i / n) P A``, i.e. at primitive fractional
-    coordinates ``(i P) / n``: primitive grid index ``(i P) mod n``. No interpolation.
-    """
-    prim = density.structure
-    conv = SpacegroupAnalyzer(prim).get_conventional_standard_structure()
-    p_float = conv.lattice.matrix @ np.linalg.inv(prim.lattice.matrix)
-    P = np.rint(p_float).astype(int)
-    assert np.allclose(p_float, P, atol=1e-6)
-    structure = prim.copy()
-    structure.make_supercell(P)
-    assert np.allclose(structure.lattice.matrix, P @ prim.lattice.matrix)
-    n = np.array(density.grid_shape)
-    idx = np.indices(density.grid_shape).reshape(3, -1).T
-    prim_idx = (idx @ P) % n
-    # verify the mapping: both grid points are the same point of space (modulo a lattice vector)
-    cart = (idx / n) @ structure.lattice.matrix
-    frac_prim = prim.lattice.get_fractional_coords(cart)
-    shift = frac_prim - prim_idx / n
-    assert np.allclose(shift, np.rint(shift), atol=1e-8)
-
-    def move(grid):
-        return None if grid is None else grid[tuple(prim_idx.T)].reshape(density.grid_shape)
-
-    conv_density = ChargeDensity(structure, move(density.total), spin=move(density.spin))
-    return conv_density, P, len(np.unique(prim_idx, axis=0))
-
-
 # Odd grids: det P = 4 is coprime to n, so i -> (i P) mod n is a bijection and the
 # conventional grid holds exactly the primitive grid's points.
 @pytest.mark.parametrize("mid", ["mp-1002165", "mp-10149", "mp-10891"])  # GeC, InSb, MnAlPd2 (spin)
-def test_primitive_and_conventional_cell_give_same_descriptors(gpaw_dir, mid):
+def test_primitive_and_conventional_cell_give_same_descriptors(gpaw_dir, conventional_copy, mid):
     prim = load_density(gpaw_dir / f"{mid}.npz")
-    conv, P, n_distinct = _conventional(prim)
+    conv, P, n_distinct = conventional_copy(prim)
     assert round(abs(np.linalg.det(P))) == 4 and len(conv.structure) == 4 * len(prim.structure)
     assert n_distinct == prim.total.size  # same set of points
     X = ChargeDensityDescriptor().fit_transform([prim, conv])
@@ -71,9 +40,9 @@ def test_primitive_and_conventional_cell_give_same_descriptors(gpaw_dir, mid):
 # cell integrals are the same; extrema obey the subset order; the volume fractions and
 # percentiles are the same only up to the sampling of a grid with 4x fewer distinct points.
 @pytest.mark.parametrize("mid", ["mp-30", "mp-1138", "mp-1000", "mp-102"])  # Cu LiF BaTe Co
-def test_even_grid_conventional_cell_agrees_up_to_sampling(gpaw_dir, mid):
+def test_even_grid_conventional_cell_agrees_up_to_sampling(gpaw_dir, conventional_copy, mid):
     prim = load_density(gpaw_dir / f"{mid}.npz")
-    conv, _, n_distinct = _conventional(prim)
+    conv, _, n_distinct = conventional_copy(prim)
     assert n_distinct * 4 == prim.total.size
     desc = ChargeDensityDescriptor()
     X = desc.fit_transform([prim, conv])
