@@ -60,6 +60,7 @@ LABELS = {
     "invariant_fusion": "Invariant fusion",
     "late_fusion": "Late fusion (invariant fusion + RF+descriptors+Magpie)",
     "radial_net": "Radial-profile density net + density descriptors",
+    "radial_only_net": "Radial-profile density net",
     "rf_magpie": "RF+Magpie",
     "rf_descriptors_magpie": "RF+descriptors+Magpie",
 }
@@ -69,6 +70,7 @@ DENSITY_NETS = (
     "invariant_fusion",
     "late_fusion",
     "radial_net",
+    "radial_only_net",
 )
 # LateFusionRegressor (make_late_fusion) predicts the mean of its parts, each fitted as here
 # (tested in tests/models/test_late.py): the benchmark averages the fusion network's
@@ -106,6 +108,7 @@ def _features(densities, cache=None):
         "invariant_fusion": np.hstack([flat, table]).astype(np.float32),
         # the column order of make_invariant_fusion(table=("radial", "descriptors"))
         "radial_net": np.hstack([radial, table[:, :-MAGPIE_WIDTH]]).astype(np.float32),
+        "radial_only_net": radial.astype(np.float32),  # make_invariant_fusion(table=("radial",))
         "rf_magpie": table[:, -MAGPIE_WIDTH:],
         "rf_descriptors_magpie": table,
         "late_forest": table,
@@ -164,7 +167,10 @@ def _fit_predict(name, X_train, y_train, X_test):
         return InvariantECDRegressor(random_state=0).fit(X_train, y_train).predict(X_test)
     if name in ("invariant_fusion", "invariant_ecd_descriptors"):
         return InvariantFusionRegressor(random_state=0).fit(X_train, y_train).predict(X_test)
-    if name == "radial_net":  # a table only: make_invariant_fusion(..., points=False)
+    if name in (
+        "radial_net",
+        "radial_only_net",
+    ):  # a table only: make_invariant_fusion(..., points=False)
         net = InvariantFusionRegressor(random_state=0, module__point_channels=0, module__n_points=0)
         return net.fit(X_train, y_train).predict(X_test)
     if name == "late_forest":  # one forest of both targets, as in make_late_fusion
@@ -278,6 +284,7 @@ def main(argv=None):
             "invariant_fusion",
             "late_fusion",
             "radial_net",
+            "radial_only_net",
             "rf_magpie",
             "rf_descriptors_magpie",
         ],
