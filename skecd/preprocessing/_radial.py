@@ -142,12 +142,7 @@ class RadialDensityFeaturizer(BaseSampleFeaturizer):
         ndarray, float64
             In the order of :meth:`get_feature_names_out`.
         """
-        density = load_density(sample, index=index)
-        if not np.all(np.isfinite(density.total)):
-            raise ValueError(
-                f"sample {index}: total density holds non-finite values (NaN or inf)"
-                f" (source: {density.source})"
-            )
+        density = load_density(sample, index=index)  # refuses non-finite grids, naming them
         return radial_profiles(
             density.total,
             density.structure.lattice.matrix,

@@ -124,6 +124,13 @@ def test_bad_radii_are_refused_naming_the_parameter(radii):
         RadialDensityFeaturizer(radii=radii).fit()
 
 
+def test_non_finite_density_is_refused_naming_the_sample(data):
+    chgcar = data.data[0].to_chgcar()  # a pymatgen VolumetricData
+    chgcar.data["total"][0, 0, 0] = np.nan
+    with pytest.raises(ValueError, match="sample 1: total density holds 1 non-finite"):
+        RadialDensityFeaturizer().fit_transform([data.data[0], chgcar])
+
+
 def test_density_only_network_on_radial_profiles_learns(data):
     model = make_invariant_fusion(
         table=("radial", "descriptors"),
