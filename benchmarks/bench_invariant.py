@@ -64,14 +64,7 @@ LABELS = {
     "rf_magpie": "RF+Magpie",
     "rf_descriptors_magpie": "RF+descriptors+Magpie",
 }
-DENSITY_NETS = (
-    "invariant_ecd",
-    "invariant_ecd_descriptors",
-    "invariant_fusion",
-    "late_fusion",
-    "radial_net",
-    "radial_only_net",
-)
+DENSITY_NETS = tuple(m for m in LABELS if not m.startswith("rf_"))  # every model but forests
 # LateFusionRegressor (make_late_fusion) predicts the mean of its parts, each fitted as here
 # (tested in tests/models/test_late.py): the benchmark averages the fusion network's
 # predictions with those of one forest of both targets on the table, instead of fitting the
@@ -278,16 +271,7 @@ def main(argv=None):
     parser.add_argument(
         "--models",
         nargs="+",
-        default=[
-            "invariant_ecd",
-            "invariant_ecd_descriptors",
-            "invariant_fusion",
-            "late_fusion",
-            "radial_net",
-            "radial_only_net",
-            "rf_magpie",
-            "rf_descriptors_magpie",
-        ],
+        default=list(LABELS),
     )
     parser.add_argument(
         "--cache",
