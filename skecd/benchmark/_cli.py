@@ -151,6 +151,14 @@ def _add_settings_options(p):
         help=f"max epochs of the CNNs (default {d['epochs']}); the invariant networks "
         "train their own 300",
     )
+    p.add_argument(
+        "--patience",
+        type=_int_at_least(1),
+        default=d["patience"],
+        help="early stopping of the CNNs and CGCNN: hold out 10%% of each training split and "
+        "stop after this many epochs without a lower validation loss, keeping the best "
+        "epoch (--epochs is then the cap); default: train every epoch",
+    )
     p.add_argument("--batch-size", type=_int_at_least(1), default=d["batch_size"])
     p.add_argument(
         "--n-estimators",
@@ -245,6 +253,7 @@ def _options(args):
             else quick.get("epochs", DEFAULT_SETTINGS["epochs"])
         ),
         "batch_size": args.batch_size,
+        "patience": args.patience,
         "n_estimators": args.n_estimators,
         "device": args.device,
         "n_jobs": args.n_jobs,

@@ -40,9 +40,11 @@ from ..preprocessing import (
 
 __all__ = [
     "DEFAULT_SETTINGS",
+    "OPTIONAL_SETTINGS",
     "FEATURES",
     "MODELS",
     "make_model",
+    "settings_key",
 ]
 
 #: Settings of a full run (each model reads only the ones it lists in ``settings``).
@@ -55,7 +57,15 @@ DEFAULT_SETTINGS = {
     "device": "cpu",
     "n_jobs": 1,
     "seed": 0,
+    # None: every CNN trains its ``epochs``; an int: early stopping on 10% of the training
+    # split held out, after that many epochs without a better validation loss, keeping
+    # the best epoch's weights (``epochs`` is then the cap)
+    "patience": None,
 }
+
+#: Settings added after results were published: they enter a result's cache key only
+#: when set, so that the results computed before they existed keep their keys.
+OPTIONAL_SETTINGS = ("patience",)
 
 
 @dataclass(frozen=True)
@@ -127,6 +137,25 @@ def _net_params(s):
     return params
 
 
+def _early_stopping(s):
+    """``_net_params`` plus skorch's early stopping when ``s["patience"]`` is set."""
+    params = _net_params(s)
+    if s.get("patience") is not None:
+        from skorch.callbacks import EarlyStopping
+        from skorch.dataset import ValidSplit
+
+        params["train_split"] = ValidSplit(0.1, random_state=s["seed"])
+        params["callbacks"] = [
+            ("early_stopping", EarlyStopping(patience=s["patience"], load_best=True))
+        ]
+    return params
+
+
+def settings_key(spec, s):
+    """The settings of ``s`` that ``spec``'s results depend on (for cache keys)."""
+    return {k: s.get(k) for k in spec.settings if not (k in OPTIONAL_SETTINGS and s.get(k) is None)}
+
+
 def _invariant_params(s):
     """The invariant networks keep their own ``max_epochs`` (300): their epochs cost a
     fraction of a second, and ``--epochs`` sizes the budget of the CNNs."""
@@ -155,7 +184,7 @@ def _fusion(s, cached=None):
     if cached is None:
         cached = (FEATURES["magpie"].make(s), FEATURES["voxels"].make(s))
     magpie, ecd = cached
-    net = _net_params(s)
+    net = _early_stopping(s)  # the branches and the head each stop on their own held-out tenth
     return FusionRegressor(
         magpie_branch=Pipeline([("features", magpie), ("net", MagpieCNNRegressor(**net))]),
         ecd_branch=Pipeline([("features", ecd), ("net", ECD3DCNNRegressor(**net))]),
@@ -235,6 +264,7 @@ FEATURES = {
 }
 
 _NET = ("epochs", "batch_size", "seed")
+_STOPPED = _NET + ("patience",)  # networks that can stop early (SkecdNetRegressor)
 
 MODELS = {
     spec.name: spec
@@ -252,16 +282,16 @@ MODELS = {
             "cnn_magpie",
             "CNN+Magpie",
             features=("magpie",),
-            make_estimator=lambda s: MagpieCNNRegressor(**_net_params(s)),
-            settings=_NET,
+            make_estimator=lambda s: MagpieCNNRegressor(**_early_stopping(s)),
+            settings=_STOPPED,
             description="2D CNN on the Magpie vector laid out as a square image",
         ),
         ModelSpec(
             "cnn3d_ecd",
             "3D-CNN+ECD",
             features=("voxels",),
-            make_estimator=lambda s: ECD3DCNNRegressor(**_net_params(s)),
-            settings=_NET + ("grid", "frame"),
+            make_estimator=lambda s: ECD3DCNNRegressor(**_early_stopping(s)),
+            settings=_STOPPED + ("grid", "frame"),
             quick=True,
             description="3D CNN on the voxelised charge density",
         ),
@@ -316,8 +346,8 @@ MODELS = {
             "cnn2d_ecd",
             "2D-CNN+ECD (SE)",
             features=("views",),
-            make_estimator=lambda s: SEProjectedCNNRegressor(**_net_params(s)),
-            settings=_NET + ("grid", "frame"),
+            make_estimator=lambda s: SEProjectedCNNRegressor(**_early_stopping(s)),
+            settings=_STOPPED + ("grid", "frame"),
             description="2D CNN with squeeze-and-excitation on the three axis views",
         ),
         ModelSpec(
@@ -325,7 +355,7 @@ MODELS = {
             "Fusion (Magpie+ECD)",
             features=("magpie", "voxels"),
             make_estimator=_fusion,
-            settings=_NET + ("grid", "frame"),
+            settings=_STOPPED + ("grid", "frame"),
             combine="densities",
             description="Magpie branch and ECD branch joined before the dense layers",
         ),
@@ -350,8 +380,8 @@ MODELS = {
             "cgcnn",
             "CGCNN",
             features=("graphs",),
-            make_estimator=lambda s: CGCNNRegressor(**_net_params(s)),
-            settings=_NET,
+            make_estimator=lambda s: CGCNNRegressor(**_early_stopping(s)),
+            settings=_STOPPED,
             description="crystal graph convolutional network (Xie and Grossman 2018)",
         ),
     ]

@@ -42,7 +42,7 @@ from .._version import __version__
 from ..datasets import CRYSTAL_SYSTEMS, TARGET_NAMES, crystal_system
 from ..utils._atomic import atomic_write, remove_partial_files
 from ._metrics import regression_metrics
-from ._models import DEFAULT_SETTINGS, FEATURES, MODELS, fold_inputs
+from ._models import DEFAULT_SETTINGS, FEATURES, MODELS, fold_inputs, settings_key
 
 __all__ = [
     "DATA_SETS",
@@ -645,7 +645,7 @@ def _result_key(model, target, protocol, split, data, test, n_train, cache, s):
             "test": [data.material_ids[i] for i in test],
             "n_train": n_train,
             "data": cache.data_key,
-            "settings": {k: s[k] for k in MODELS[model].settings},
+            "settings": settings_key(MODELS[model], s),
         }
     )
 
@@ -680,7 +680,7 @@ def _fit_split(model, target, protocol, split, train, test, key, data, cache, s)
         "metrics": regression_metrics(y[test], y_pred),
         "fit_seconds": fit_seconds,
         "predict_seconds": predict_seconds,
-        "settings": {k: s[k] for k in spec.settings},
+        "settings": settings_key(spec, s),
         "skecd_version": __version__,
         "machine": machine_description(),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

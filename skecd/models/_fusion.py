@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import numbers
 
@@ -114,6 +115,13 @@ class FusionRegressor(RegressorMixin, BaseEstimator):
         Torch device of the head.
     verbose : int, default=0
         skorch verbosity of the head.
+    train_split : callable or None, default=None
+        skorch's validation split of the head (for example
+        ``skorch.dataset.ValidSplit(0.1)``); ``None`` trains it on all samples.
+    callbacks : list or None, default=None
+        skorch callbacks of the head, for example
+        ``[EarlyStopping(patience=20, load_best=True)]`` with a ``train_split``.
+        The branches keep their own (set them in the branch pipelines).
 
     Attributes
     ----------
@@ -152,6 +160,8 @@ class FusionRegressor(RegressorMixin, BaseEstimator):
         random_state=None,
         device="cpu",
         verbose=0,
+        train_split=None,
+        callbacks=None,
     ):
         self.magpie_branch = magpie_branch
         self.ecd_branch = ecd_branch
@@ -163,6 +173,8 @@ class FusionRegressor(RegressorMixin, BaseEstimator):
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
+        self.train_split = train_split
+        self.callbacks = callbacks
 
     @staticmethod
     def _load(X):
@@ -237,6 +249,9 @@ class FusionRegressor(RegressorMixin, BaseEstimator):
             verbose=self.verbose,
             optimizer=torch.optim.Adam,
             criterion=nn.L1Loss,
+            train_split=self.train_split,
+            # copies: the same callback objects may also sit in the branches
+            callbacks=None if self.callbacks is None else copy.deepcopy(list(self.callbacks)),
         ).fit(Z, y)
         self.n_outputs_ = 1 if y.ndim == 1 else y.shape[1]
         return self

@@ -154,3 +154,44 @@ def test_fusion_reuses_cached_features(tmp_path, subset):
     model = make_model("fusion", **FAST).fit([subset.data[i] for i in train], y[train])
     pred = model.predict([subset.data[i] for i in test])
     np.testing.assert_allclose(run.results[0]["y_pred"], pred, rtol=1e-4, atol=1e-3)
+
+
+def test_patience_stops_the_networks_early_on_a_held_out_tenth(subset):
+    from skecd.benchmark._models import MODELS
+    from skecd.preprocessing import MagpieFeaturizer
+
+    X = MagpieFeaturizer().fit_transform(subset.data)
+    y = subset.target[:, 0]
+    settings = {**FAST, "epochs": 200, "patience": 3, "device": "cpu", "seed": 0}
+    net = MODELS["cnn_magpie"].make_estimator(settings).fit(X, y)
+    valid = net.history[:, "valid_loss"]
+    best = int(np.argmin(valid))
+    # it stopped `patience` epochs after its best validation loss, far before the cap
+    assert len(valid) == best + 1 + 3 < 200
+    # and keeps the weights of that best epoch (EarlyStopping(load_best=True))
+    assert net.history[best, "valid_loss_best"]
+    # the validation tenth is not trained on: 27 of the 30 materials per epoch
+    batches = net.history[-1, "batches"]
+    assert sum(b.get("train_batch_size", 0) for b in batches) == 27
+    assert sum(b.get("valid_batch_size", 0) for b in batches) == 3
+
+
+def test_patience_keys_results_apart_and_unset_keeps_the_old_keys(tmp_path):
+    kwargs = {
+        "models": ["cnn_magpie"],
+        "protocols": ["cv"],
+        "targets": ["K_VRH"],
+        "n_splits": 2,
+        "results_dir": tmp_path,
+        "max_samples": N,
+        "progress": False,
+    }
+    plain = run_benchmark(**kwargs, settings=FAST)
+    assert plain.n_fitted == 2
+    # patience=None (the default) is the run before the setting existed: same keys
+    again = run_benchmark(**kwargs, settings={**FAST, "patience": None})
+    assert (again.n_fitted, again.n_cached) == (0, 2)
+    assert all("patience" not in r["settings"] for r in again.results)
+    stopped = run_benchmark(**kwargs, settings={**FAST, "epochs": 5, "patience": 2})
+    assert stopped.n_fitted == 2
+    assert all(r["settings"]["patience"] == 2 for r in stopped.results)

@@ -100,3 +100,18 @@ def test_fusion_errors(real_paths, real_targets):
         _fusion().fit([real_paths[0], "no/such/density.npz"], real_targets[:2])
     with pytest.raises(ValueError, match="1D sequence of densities"):
         _fusion().fit(np.zeros((8, 3)), real_targets)
+
+
+def test_fusion_head_stops_early_on_its_validation_split(real_densities, real_targets):
+    from skorch.callbacks import EarlyStopping
+    from skorch.dataset import ValidSplit
+
+    stopper = EarlyStopping(patience=2, load_best=True)
+    fusion = _fusion(train_split=ValidSplit(0.25, random_state=0), callbacks=[stopper])
+    fusion.set_params(max_epochs=300).fit(real_densities, real_targets)
+    valid = fusion.head_.history[:, "valid_loss"]
+    # stopped two epochs after its best validation loss, far before the cap
+    assert len(valid) == int(np.argmin(valid)) + 3 < 300
+    # the given callback is copied, not trained on: clone and get_params stay clean
+    assert fusion.callbacks[0] is stopper
+    assert clone(fusion).get_params()["callbacks"][0].patience == 2
