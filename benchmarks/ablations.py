@@ -68,15 +68,19 @@ TARGET = "K_VRH"
 _METRICS = ("r2", "rmse", "mae", "log10_mae")
 BASE = {**DEFAULT_SETTINGS, "grid": 32, "frame": "cell", "epochs": 12, "n_jobs": 1, "seed": 0}
 
+#: The paper's SGD, explicit: ``SEProjectedCNNRegressor`` trains with Adam by default
+#: since these ablations showed that SGD does not train it.
+_SGD = {"optimizer": torch.optim.SGD}
+
 ABLATIONS = {
-    "se_sgd_e12": ("cnn2d_ecd", {}, {}, "2D-CNN+ECD (SE), SGD lr 1e-3, 12 epochs (refit)"),
+    "se_sgd_e12": ("cnn2d_ecd", {}, _SGD, "2D-CNN+ECD (SE), SGD lr 1e-3, 12 epochs (refit)"),
     "se_adam_e12": (
         "cnn2d_ecd",
         {},
         {"optimizer": torch.optim.Adam},
         "2D-CNN+ECD (SE), Adam lr 1e-3, 12 epochs",
     ),
-    "se_sgd_e40": ("cnn2d_ecd", {"epochs": 40}, {}, "2D-CNN+ECD (SE), SGD lr 1e-3, 40 epochs"),
+    "se_sgd_e40": ("cnn2d_ecd", {"epochs": 40}, _SGD, "2D-CNN+ECD (SE), SGD lr 1e-3, 40 epochs"),
     "cnn3d_e12": ("cnn3d_ecd", {}, {}, "3D-CNN+ECD, grid 32, 12 epochs (refit)"),
     "cnn3d_rawy_e12": (
         "cnn3d_ecd",
@@ -86,7 +90,12 @@ ABLATIONS = {
     ),
     "cnn3d_grid24_e12": ("cnn3d_ecd", {"grid": 24}, {}, "3D-CNN+ECD, grid 24"),
     "cnn3d_e30": ("cnn3d_ecd", {"epochs": 30}, {}, "3D-CNN+ECD, 30 epochs"),
-    "se_sgd_lr1e-2_e12": ("cnn2d_ecd", {}, {"lr": 1e-2}, "2D-CNN+ECD (SE), SGD lr 1e-2, 12 epochs"),
+    "se_sgd_lr1e-2_e12": (
+        "cnn2d_ecd",
+        {},
+        {**_SGD, "lr": 1e-2},
+        "2D-CNN+ECD (SE), SGD lr 1e-2, 12 epochs",
+    ),
     "cnn3d_grid48_e12": ("cnn3d_ecd", {"grid": 48}, {}, "3D-CNN+ECD, grid 48"),
     "fusion_e30": ("fusion", {"epochs": 30}, {}, "Fusion (Magpie+ECD), 30 epochs"),
 }
@@ -158,7 +167,9 @@ def run_ablation(name, results_dir, data, progress=True):
 REFERENCES = {
     "rf_magpie": ("rf_magpie", {}, "RF+Magpie (benchmark)"),
     "fusion": ("fusion", {}, "Fusion (Magpie+ECD), 12 epochs (benchmark)"),
-    "se_sgd_e12": ("cnn2d_ecd", {}, "2D-CNN+ECD (SE), SGD lr 1e-3, 12 epochs (benchmark)"),
+    # the published summary read this row when the benchmark's SE network still trained with
+    # SGD (-0.020); the benchmark was rerun with the Adam default, which a new report reads
+    "se_sgd_e12": ("cnn2d_ecd", {}, "2D-CNN+ECD (SE), default optimiser, 12 epochs (benchmark)"),
     "cnn3d_e12": ("cnn3d_ecd", {}, "3D-CNN+ECD, grid 32, frame cell, 12 epochs (benchmark)"),
     "cnn3d_conventional_e12": (
         "cnn3d_ecd",
