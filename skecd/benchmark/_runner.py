@@ -28,6 +28,7 @@ import json
 import os
 import platform
 import time
+import types
 import warnings
 from collections import Counter
 from pathlib import Path
@@ -329,6 +330,39 @@ def _set_aside(paths, reason):
     )
 
 
+def _plain(value):
+    """``value`` as JSON-able text that is the same in every run (no object addresses)."""
+    if isinstance(value, type):
+        return f"{value.__module__}.{value.__qualname__}"
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if isinstance(value, (set, frozenset)):
+        return sorted(str(_plain(v)) for v in value)
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, types.FunctionType | types.BuiltinFunctionType):
+        return f"{value.__module__}.{value.__qualname__}"
+    if callable(getattr(value, "get_params", None)):  # estimators, skorch callbacks
+        params = value.get_params(deep=False)
+        return {"class": _plain(type(value)), **{k: _plain(v) for k, v in params.items()}}
+    text = repr(value)
+    return _plain(type(value)) if " at 0x" in text else text
+
+
+def estimator_fingerprint(model, s):
+    """Digest of every parameter of ``model``'s estimator under settings ``s``.
+
+    Recorded with each result: a result whose estimator has changed since (a new
+    default, say, that the settings do not name) is refitted instead of reused.
+    """
+    estimator = MODELS[model].make_estimator(s)
+    return _digest(_plain(estimator.get_params(deep=True)))
+
+
 def _read_result(path):
     """Return the verified result record at ``path``, or None if absent or damaged."""
     if not path.exists():
@@ -610,6 +644,8 @@ def _run_plan(plan, results_dir, *, fit=True, progress=True):
         path = _result_path(results_dir, protocol, model, target, split, key)
         bar.set_postfix_str(f"{model} {target} {protocol}:{split}")
         record = _read_result(path)
+        if record is not None and not _same_estimator(record, model, s, fit):
+            record = None
         if record is not None:
             results.append(record)
             n_cached += 1
@@ -632,6 +668,25 @@ def _run_plan(plan, results_dir, *, fit=True, progress=True):
         data=data,
         splits={p: [name for name, _, _ in sp] for p, sp in plan.splits.items()},
     )
+
+
+def _same_estimator(record, model, s, fit):
+    """False (with a warning) when ``record`` was fitted by an estimator unlike today's.
+
+    Records written before fingerprints were kept have none and are reused.
+    """
+    recorded = record.get("estimator")
+    if recorded is None or recorded == estimator_fingerprint(model, s):
+        return True
+    where = f"{record['protocol']} {record['model']} {record['target']} {record['split']}"
+    action = "it is refitted" if fit else "it is left out: rerun without --report-only"
+    warnings.warn(
+        f"benchmark result {where} was fitted with other estimator parameters than "
+        f"{model!r} has now (a changed default?); {action}",
+        RuntimeWarning,
+        stacklevel=3,
+    )
+    return False
 
 
 def _result_key(model, target, protocol, split, data, test, n_train, cache, s):
@@ -681,6 +736,7 @@ def _fit_split(model, target, protocol, split, train, test, key, data, cache, s)
         "fit_seconds": fit_seconds,
         "predict_seconds": predict_seconds,
         "settings": settings_key(spec, s),
+        "estimator": estimator_fingerprint(model, s),
         "skecd_version": __version__,
         "machine": machine_description(),
         "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),

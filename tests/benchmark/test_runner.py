@@ -195,3 +195,36 @@ def test_patience_keys_results_apart_and_unset_keeps_the_old_keys(tmp_path):
     stopped = run_benchmark(**kwargs, settings={**FAST, "epochs": 5, "patience": 2})
     assert stopped.n_fitted == 2
     assert all(r["settings"]["patience"] == 2 for r in stopped.results)
+
+
+def test_a_result_of_a_since_changed_estimator_is_refitted_not_reused(tmp_path, monkeypatch):
+    import dataclasses
+
+    from skecd.benchmark import MODELS
+
+    kwargs = {
+        "models": ["rf_magpie"],
+        "protocols": ["cv"],
+        "targets": ["K_VRH"],
+        "n_splits": 2,
+        "results_dir": tmp_path,
+        "max_samples": N,
+        "progress": False,
+        "settings": FAST,
+    }
+    first = run_benchmark(**kwargs)
+    assert first.n_fitted == 2 and all(r["estimator"] for r in first.results)
+    # a changed default that no setting names (here: shallower trees)
+    spec = MODELS["rf_magpie"]
+    changed = dataclasses.replace(
+        spec, make_estimator=lambda s: spec.make_estimator(s).set_params(max_depth=2)
+    )
+    monkeypatch.setitem(MODELS, "rf_magpie", changed)
+    with pytest.warns(RuntimeWarning, match="other estimator parameters.*left out"):
+        report = run_benchmark(**kwargs, fit=False)
+    assert len(report.missing) == 2 and not report.results
+    with pytest.warns(RuntimeWarning, match="other estimator parameters.*refitted"):
+        again = run_benchmark(**kwargs)
+    assert (again.n_fitted, again.n_cached) == (2, 0)
+    assert [r["y_pred"] for r in again.results] != [r["y_pred"] for r in first.results]
+    assert run_benchmark(**kwargs).n_cached == 2  # the refitted results are reused
