@@ -7,6 +7,7 @@ import pickle
 
 import numpy as np
 import pytest
+import torch
 from numpy.testing import assert_allclose
 from pymatgen.core import Lattice, Structure
 from scipy.spatial.transform import Rotation
@@ -131,13 +132,18 @@ def test_non_finite_density_is_refused_naming_the_sample(data):
         RadialDensityFeaturizer().fit_transform([data.data[0], chgcar])
 
 
-def test_density_only_network_on_radial_profiles_learns(data):
+@pytest.mark.parametrize(
+    "criterion",
+    [torch.nn.SmoothL1Loss, torch.nn.L1Loss],  # the class default, the registry's radial_ecd
+)
+def test_density_only_network_on_radial_profiles_learns(data, criterion):
     model = make_invariant_fusion(
         table=("radial", "descriptors"),
         points=False,
         random_state=0,
         max_epochs=60,
         early_stopping=False,
+        criterion=criterion,
     )
     X, y = data.data[:N_TRAIN], data.target[:N_TRAIN]
     model.fit(X, y)
