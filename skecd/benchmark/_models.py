@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
+import torch
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.pipeline import FeatureUnion, Pipeline
@@ -318,11 +319,15 @@ MODELS = {
             "Radial-profile density net + density descriptors",
             features=("radial", "descriptors"),
             make_estimator=lambda s: InvariantFusionRegressor(
-                **_invariant_params(s), module__point_channels=0, module__n_points=0
+                **_invariant_params(s),
+                criterion=torch.nn.L1Loss,
+                module__point_channels=0,
+                module__n_points=0,
             ),
             settings=("batch_size", "seed"),
             description="network of the invariant recipe on the density's radial profiles "
-            "around the atoms and whole-cell density descriptors (charge density only)",
+            "around the atoms and whole-cell density descriptors (charge density only), "
+            "trained with the L1 loss on the log moduli",
         ),
         ModelSpec(
             "invariant_fusion",
