@@ -144,7 +144,7 @@ class FusionRegressor(RegressorMixin, BaseEstimator):
     ...                              ECD3DCNNRegressor(max_epochs=5)),
     ... )
     >>> sorted(fusion.get_params())[:2]
-    ['batch_size', 'device']
+    ['batch_size', 'callbacks']
     """
 
     def __init__(
