@@ -44,6 +44,11 @@ def copy_benchmark_results():
     shutil.copyfile(
         results / "skecd_benchmark" / "plots" / "parity_cv_all.png", static / "parity_cv_all.png"
     )
+    for name in ("cv", "loeo"):  # the paper's networks trained with early stopping
+        shutil.copyfile(
+            results / "skecd_benchmark_converged" / "tables" / f"{name}.rst",
+            static / f"converged_{name}.rst.txt",
+        )
     shutil.copyfile(results / "ablations" / "summary.rst.txt", static / "ablations.rst.txt")
     shutil.copyfile(results / "invariant.rst", static / "invariant.rst.txt")
 
