@@ -44,6 +44,11 @@ def copy_benchmark_results():
     shutil.copyfile(
         results / "skecd_benchmark" / "plots" / "parity_cv_all.png", static / "parity_cv_all.png"
     )
+    for name in ("cv", "transfer", "locso"):  # every material with a density built
+        shutil.copyfile(
+            results / "skecd_benchmark_extended" / "tables" / f"{name}.rst",
+            static / f"extended_{name}.rst.txt",
+        )
     for name in ("cv", "loeo"):  # the paper's networks trained with early stopping
         shutil.copyfile(
             results / "skecd_benchmark_converged" / "tables" / f"{name}.rst",
