@@ -557,8 +557,10 @@ def make_invariant_fusion(
     (no composition features): the density-only network with whole-cell
     descriptors. ``table=("radial", "descriptors"), points=False`` is the
     density-only network on the density's radial profiles around the atoms and the
-    whole-cell descriptors, without the point descriptors: the density network that
-    transfers best to other structure types in ``benchmarks/bench_invariant.py``.
+    whole-cell descriptors, without the point descriptors; with
+    ``criterion=torch.nn.L1Loss`` (the registry's ``radial_ecd``) it is the density
+    network that transfers best to other structure types in
+    ``benchmarks/bench_invariant.py``.
 
     Parameters
     ----------
