@@ -206,18 +206,11 @@ def _fit_predict(name, X_train, y_train, X_test):
         return InvariantECDRegressor(random_state=0).fit(X_train, y_train).predict(X_test)
     if name in ("invariant_fusion", "invariant_ecd_descriptors"):
         return InvariantFusionRegressor(random_state=0).fit(X_train, y_train).predict(X_test)
-    if name in (
-        "radial_net",
-        "radial_only_net",
-    ):  # a table only: make_invariant_fusion(..., points=False)
-        net = InvariantFusionRegressor(random_state=0, module__point_channels=0, module__n_points=0)
-        return net.fit(X_train, y_train).predict(X_test)
-    if name == "radial_l1_net":  # the registry's radial_ecd: the L1 loss on the log targets
+    if name.startswith("radial_"):  # a table only: make_invariant_fusion(..., points=False)
+        # radial_l1_net is the registry's radial_ecd: the L1 loss on the log targets
+        criterion = torch.nn.L1Loss if name == "radial_l1_net" else torch.nn.SmoothL1Loss
         net = InvariantFusionRegressor(
-            random_state=0,
-            criterion=torch.nn.L1Loss,
-            module__point_channels=0,
-            module__n_points=0,
+            random_state=0, criterion=criterion, module__point_channels=0, module__n_points=0
         )
         return net.fit(X_train, y_train).predict(X_test)
     if name == "late_forest":  # one forest of both targets, as in make_late_fusion

@@ -331,7 +331,12 @@ def _set_aside(paths, reason):
 
 
 def _plain(value):
-    """``value`` as JSON-able text that is the same in every run (no object addresses)."""
+    """``value`` as JSON-able text that is the same in every run (no object addresses).
+
+    Hand-written: ``repr`` and ``joblib.hash`` of estimator parameters hold object
+    addresses or pickled internals (skorch callbacks, collate functions) that change
+    between runs or library versions although the parameters do not.
+    """
     if isinstance(value, type):
         return f"{value.__module__}.{value.__qualname__}"
     if isinstance(value, np.generic):
@@ -630,6 +635,7 @@ def _run_plan(plan, results_dir, *, fit=True, progress=True):
             )
     s, data = plan.settings, plan.data
     cache = _FeatureCache(results_dir, data, s, verbose=progress)
+    fingerprints = {m: estimator_fingerprint(m, s) for m in plan.models}  # once, not per split
     tasks = [
         (p, m, t, split)
         for m in plan.models
@@ -644,7 +650,7 @@ def _run_plan(plan, results_dir, *, fit=True, progress=True):
         path = _result_path(results_dir, protocol, model, target, split, key)
         bar.set_postfix_str(f"{model} {target} {protocol}:{split}")
         record = _read_result(path)
-        if record is not None and not _same_estimator(record, model, s, fit):
+        if record is not None and not _same_estimator(record, fingerprints[model], fit):
             record = None
         if record is not None:
             results.append(record)
@@ -670,19 +676,20 @@ def _run_plan(plan, results_dir, *, fit=True, progress=True):
     )
 
 
-def _same_estimator(record, model, s, fit):
-    """False (with a warning) when ``record`` was fitted by an estimator unlike today's.
+def _same_estimator(record, fingerprint, fit):
+    """False (with a warning) when ``record`` was fitted by an estimator unlike today's
+    (``fingerprint``, of :func:`estimator_fingerprint`).
 
     Records written before fingerprints were kept have none and are reused.
     """
     recorded = record.get("estimator")
-    if recorded is None or recorded == estimator_fingerprint(model, s):
+    if recorded is None or recorded == fingerprint:
         return True
     where = f"{record['protocol']} {record['model']} {record['target']} {record['split']}"
     action = "it is refitted" if fit else "it is left out: rerun without --report-only"
     warnings.warn(
         f"benchmark result {where} was fitted with other estimator parameters than "
-        f"{model!r} has now (a changed default?); {action}",
+        f"{record['model']!r} has now (a changed default?); {action}",
         RuntimeWarning,
         stacklevel=3,
     )

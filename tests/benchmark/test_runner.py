@@ -176,16 +176,21 @@ def test_patience_stops_the_networks_early_on_a_held_out_tenth(subset):
     assert sum(b.get("valid_batch_size", 0) for b in batches) == 3
 
 
-def test_patience_keys_results_apart_and_unset_keeps_the_old_keys(tmp_path):
-    kwargs = {
-        "models": ["cnn_magpie"],
+def _two_fold_run(model, results_dir):
+    """``run_benchmark`` arguments: one model, K_VRH, 2-fold CV on the small subset."""
+    return {
+        "models": [model],
         "protocols": ["cv"],
         "targets": ["K_VRH"],
         "n_splits": 2,
-        "results_dir": tmp_path,
+        "results_dir": results_dir,
         "max_samples": N,
         "progress": False,
     }
+
+
+def test_patience_keys_results_apart_and_unset_keeps_the_old_keys(tmp_path):
+    kwargs = _two_fold_run("cnn_magpie", tmp_path)
     plain = run_benchmark(**kwargs, settings=FAST)
     assert plain.n_fitted == 2
     # patience=None (the default) is the run before the setting existed: same keys
@@ -202,16 +207,7 @@ def test_a_result_of_a_since_changed_estimator_is_refitted_not_reused(tmp_path, 
 
     from skecd.benchmark import MODELS
 
-    kwargs = {
-        "models": ["rf_magpie"],
-        "protocols": ["cv"],
-        "targets": ["K_VRH"],
-        "n_splits": 2,
-        "results_dir": tmp_path,
-        "max_samples": N,
-        "progress": False,
-        "settings": FAST,
-    }
+    kwargs = {**_two_fold_run("rf_magpie", tmp_path), "settings": FAST}
     first = run_benchmark(**kwargs)
     assert first.n_fitted == 2 and all(r["estimator"] for r in first.results)
     # a changed default that no setting names (here: shallower trees)
