@@ -11,7 +11,7 @@ paper's 3D CNN is timed twice: with its kernel = stride convolutions as
 per layer, the two layers' patches gathered once so that no activation is
 copied), after checking that both give the same outputs.
 
-Run: ``python benchmarks/bench_flop_rate.py [--threads 1] [--steps 5]``; writes
+Run: ``python benchmarks/bench_flop_rate.py [--threads 1] [--steps 5] [--min-seconds 2]``; writes
 ``benchmarks/results/flop_rate.json``. Rates depend on the load of the machine:
 the load average is recorded with the results.
 """
@@ -75,7 +75,7 @@ def _cases(grid):
     )
 
 
-def _step_rate(net, shape, opt_cls, batch, steps):
+def _step_rate(net, shape, opt_cls, batch, steps, min_seconds=2.0):
     net.train()
     opt = opt_cls(net.parameters(), lr=1e-4, fused=True)  # as the skecd regressors use it
     x = torch.rand(batch, *shape)
@@ -92,17 +92,22 @@ def _step_rate(net, shape, opt_cls, batch, steps):
     with FlopCounterMode(display=False) as counter:
         step()
     flops = counter.get_total_flops()
-    t0 = time.perf_counter()
-    for _ in range(steps):
+    # at least ``steps`` steps and ``min_seconds``: a 20 ms step timed 5 times is noise
+    done, t0 = 0, time.perf_counter()
+    while done < steps or time.perf_counter() - t0 < min_seconds:
         step()
-    seconds = (time.perf_counter() - t0) / steps
+        done += 1
+    seconds = (time.perf_counter() - t0) / done
     return flops, seconds
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--steps", type=int, default=5, help="fewest timed steps")
+    parser.add_argument(
+        "--min-seconds", type=float, default=2.0, help="shortest timing of each case"
+    )
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[32, 256])
     parser.add_argument("--grids", type=int, nargs="+", default=[60, 32])
     args = parser.parse_args(argv)
@@ -120,7 +125,7 @@ def main(argv=None):
             if name == "InvariantECDNet" and grid != args.grids[0]:
                 continue  # its input does not depend on the grid
             ref = _matmul_rate()
-            flops, seconds = _step_rate(net, shape, opt_cls, batch, args.steps)
+            flops, seconds = _step_rate(net, shape, opt_cls, batch, args.steps, args.min_seconds)
             ref = (ref + _matmul_rate()) / 2  # before and after: the load may change
             rate = flops / seconds / 1e9
             rows.append(
@@ -152,6 +157,8 @@ def main(argv=None):
                     "cpu_count": os.cpu_count(),
                     "torch": torch.__version__,
                     "threads": args.threads,
+                    "steps": args.steps,
+                    "min_seconds": args.min_seconds,
                     "load_average_1min": os.getloadavg()[0],
                 },
                 "results": rows,
