@@ -65,6 +65,23 @@ def test_ecd3dcnn_fused_patches_equal_layer_by_layer(grid_size):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
 
 
+def test_seprojectedcnn_channels_last_views_change_no_result():
+    """The views go through the convolutions channels-last: same outputs and gradients."""
+    torch.manual_seed(0)
+    net = SEProjectedCNN(grid_size=30, n_outputs=2, dense_widths=(8,))
+    x = torch.rand(2, 3, 30, 30, 30)
+    fast = net(x)
+    fast.square().sum().backward()
+    g_fast = _grads(net)
+    net.zero_grad()
+    views = [cnn(se(x[:, k])) for k, (se, cnn) in enumerate(zip(net.se, net.cnn))]
+    plain = net.out(net.dense(torch.cat(views, dim=1)))
+    plain.square().sum().backward()
+    torch.testing.assert_close(fast, plain, rtol=1e-5, atol=1e-6)
+    for a, b in zip(g_fast, _grads(net), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+
+
 def test_ecd3dcnn_paper_defaults():
     net = ECD3DCNN()
     assert net.features[0].out_channels == 200
