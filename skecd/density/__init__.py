@@ -14,6 +14,7 @@ from ._gpaw import compute_density, import_gpaw
 from ._settings import (
     GPAW_SETTINGS,
     describe_settings,
+    estimated_cost,
     initial_magnetic_moments,
     primitive_standard_cell,
 )
@@ -24,6 +25,7 @@ __all__ = [
     "build_densities",
     "compute_density",
     "describe_settings",
+    "estimated_cost",
     "import_gpaw",
     "initial_magnetic_moments",
     "primitive_standard_cell",

@@ -68,6 +68,13 @@ def add_parser(subparsers):
         action="store_true",
         help="compute again the materials recorded as failed in OUTDIR/failures.json",
     )
+    parser.add_argument(
+        "--order",
+        choices=("file", "cost"),
+        default="file",
+        help="compute in the order of STRUCTURES, or the cheapest first (k-points x sites x "
+        "volume, more when spin-polarised): the most densities per CPU-hour",
+    )
     parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     parser.set_defaults(func=_run)
     return parser
@@ -85,6 +92,7 @@ def _run(args) -> int:
         existing=args.existing,
         retry_failed=args.retry_failed,
         scheduler=args.scheduler,
+        order=args.order,
     )
     counts = manifest["counts"]
     print(

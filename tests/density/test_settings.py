@@ -130,3 +130,82 @@ def test_density_subcommand_is_registered():
     args = build_parser().parse_args(["density", "s.json", "-o", "out", "--n-jobs", "3"])
     assert (args.structures, args.outdir, args.n_jobs) == ("s.json", "out", 3)
     assert callable(args.func)
+
+
+def test_estimated_cost_follows_the_recorded_cpu_time(manifest):
+    """On real builds (the bundled manifest's CPU seconds) the estimate ranks the cost."""
+    from skecd.density import estimated_cost
+
+    raw = load_fcc_elastic_structures()
+    cpu = {e["material_id"]: e["cpu"] for e in manifest["done"]}
+    pairs = [(s, cpu[i]) for s, i in zip(raw.structures, raw.material_ids) if i in cpu][:40]
+    estimate = np.log([estimated_cost(s) for s, _ in pairs])
+    seconds = np.log([c for _, c in pairs])
+    assert np.corrcoef(estimate, seconds)[0, 1] > 0.6  # 0.85 measured on the first 60
+
+
+def test_estimated_cost_charges_spin_and_size():
+    from skecd.density import estimated_cost
+    from skecd.density._settings import SPIN_COST_FACTOR
+
+    fcc = [[0, 0, 0], [0, 0.5, 0.5], [0.5, 0, 0.5], [0.5, 0.5, 0]]
+    cu = Structure(Lattice.cubic(3.6), ["Cu"] * 4, fcc)
+    ni = Structure(Lattice.cubic(3.6), ["Ni"] * 4, fcc)  # same cell, spin-polarised
+    assert estimated_cost(ni) == pytest.approx(SPIN_COST_FACTOR * estimated_cost(cu))
+    # a supercell is the same crystal: its primitive standard cell, the same cost
+    assert estimated_cost(cu * (2, 1, 1)) == pytest.approx(estimated_cost(cu))
+    # a low-symmetry cell of more atoms costs more
+    tri = Structure(
+        Lattice.from_parameters(4.1, 4.6, 5.2, 80, 95, 103),
+        ["Cu", "Cu", "Al"],
+        [[0, 0, 0], [0.31, 0.42, 0.13], [0.62, 0.17, 0.71]],
+    )
+    assert estimated_cost(tri) > 5 * estimated_cost(cu)
+
+
+@pytest.mark.parametrize("order", ["file", "cost"])
+def test_build_order_gives_the_cheapest_first_on_request(tmp_path, monkeypatch, order):
+    from skecd.density import _builder, estimated_cost
+
+    fcc = [[0, 0, 0], [0, 0.5, 0.5], [0.5, 0, 0.5], [0.5, 0.5, 0]]
+    records = [
+        {"material_id": "ni", "structure": Structure(Lattice.cubic(3.5), ["Ni"] * 4, fcc)},
+        {
+            "material_id": "tri",
+            "structure": Structure(
+                Lattice.from_parameters(4.1, 4.6, 5.2, 80, 95, 103),
+                ["Cu", "Cu", "Al"],
+                [[0, 0, 0], [0.31, 0.42, 0.13], [0.62, 0.17, 0.71]],
+            ),
+        },
+        {"material_id": "al", "structure": Structure(Lattice.cubic(4.04), ["Al"] * 4, fcc)},
+    ]
+    seen = []
+
+    def not_computed(material_id, structure, outdir, log_dir):
+        seen.append(material_id)
+        return {"material_id": material_id, "formula": "X", "error": "RuntimeError: test"}
+
+    monkeypatch.setattr(_builder, "import_gpaw", lambda: None)
+    monkeypatch.setattr(_builder, "_compute_and_write", not_computed)
+    manifest = build_densities(records, tmp_path, n_jobs=1, progress=False, order=order)
+    by_cost = sorted(records, key=lambda r: estimated_cost(r["structure"]))
+    expected = records if order == "file" else by_cost
+    assert seen == [r["material_id"] for r in expected]
+    assert [r["material_id"] for r in by_cost] == ["al", "ni", "tri"]
+    assert manifest["counts"]["failed"] == 3  # every material accounted for
+
+
+def test_build_order_must_be_known(tmp_path):
+    with pytest.raises(ValueError, match="order must be 'file' or 'cost', got 'size'"):
+        build_densities([], tmp_path, order="size")
+
+
+def test_cli_order_option(capsys):
+    args = build_parser().parse_args(["density", "s.json", "-o", "out", "--order", "cost"])
+    assert args.order == "cost"
+    assert build_parser().parse_args(["density", "s.json", "-o", "out"]).order == "file"
+    with pytest.raises(SystemExit) as exc:
+        build_parser().parse_args(["density", "s.json", "-o", "out", "--order", "size"])
+    assert exc.value.code == 2
+    assert "invalid choice: 'size'" in capsys.readouterr().err
