@@ -251,7 +251,7 @@ def build_densities(
     state = _BuildState(records, outdir, _find_elsewhere(records, existing))
     todo = state.todo(retry_failed)
     if order == "cost":  # stable: equal estimates keep the file order
-        todo = sorted(todo, key=lambda r: estimated_cost(r["structure"]))
+        todo = sorted(todo, key=_cost_or_last)
     state.adopt_finished_files()
     jobs = (
         delayed(_compute_and_write)(r["material_id"], r["structure"], str(outdir), log_dir)
@@ -266,6 +266,18 @@ def build_densities(
             state.save()  # after every material, so a killed run keeps its record
             bar.update()
     return state.save()
+
+
+def _cost_or_last(record):
+    """``estimated_cost`` of a record; a structure it cannot analyse goes last.
+
+    Only the order depends on it: the worker then meets the same structure and records
+    its error as the material's failure, instead of the whole run stopping here.
+    """
+    try:
+        return estimated_cost(record["structure"])
+    except Exception:  # any symmetry-analysis error: recorded later by the worker
+        return float("inf")
 
 
 def _find_elsewhere(records, existing):

@@ -196,6 +196,33 @@ def test_build_order_gives_the_cheapest_first_on_request(tmp_path, monkeypatch, 
     assert manifest["counts"]["failed"] == 3  # every material accounted for
 
 
+def test_cost_order_puts_an_unanalysable_structure_last(tmp_path, monkeypatch):
+    from skecd.density import _builder
+
+    fcc = [[0, 0, 0], [0, 0.5, 0.5], [0.5, 0, 0.5], [0.5, 0.5, 0]]
+    records = [
+        {"material_id": m, "structure": Structure(Lattice.cubic(a), ["Al"] * 4, fcc)}
+        for m, a in (("bad", 4.0), ("big", 5.0), ("small", 4.04))
+    ]
+    real = _builder.estimated_cost
+
+    def cost(structure):
+        if structure is records[0]["structure"]:
+            raise RuntimeError("spglib failed")
+        return real(structure)
+
+    seen = []
+    monkeypatch.setattr(_builder, "estimated_cost", cost)
+    monkeypatch.setattr(_builder, "import_gpaw", lambda: None)
+    monkeypatch.setattr(
+        _builder,
+        "_compute_and_write",
+        lambda mid, *a: seen.append(mid) or {"material_id": mid, "formula": "Al", "error": "E: x"},
+    )
+    build_densities(records, tmp_path, n_jobs=1, progress=False, order="cost")
+    assert seen == ["small", "big", "bad"]
+
+
 def test_build_order_must_be_known(tmp_path):
     with pytest.raises(ValueError, match="order must be 'file' or 'cost', got 'size'"):
         build_densities([], tmp_path, order="size")
