@@ -28,6 +28,7 @@ from ..models import (
     LateFusionRegressor,
     MagpieCNNRegressor,
     SEProjectedCNNRegressor,
+    make_radial_ensemble,
 )
 from ..preprocessing import (
     AxisProjector,
@@ -174,6 +175,14 @@ def _late_fusion(s):
     forest = table_forest(n_local, s["n_estimators"], s["seed"], s["n_jobs"])
     network = InvariantFusionRegressor(**_invariant_params(s))
     return LateFusionRegressor([("network", network), ("forest", forest)])
+
+
+def _radial_ensemble(s):
+    """make_radial_ensemble's two networks, on the runner's radial + descriptors columns."""
+    late = make_radial_ensemble(random_state=s["seed"])[-1]
+    for net in ("log__net", "sqrt__regressor"):
+        late.set_params(**{f"{net}__batch_size": s["batch_size"], f"{net}__device": s["device"]})
+    return late
 
 
 def _fusion(s, cached=None):
@@ -328,6 +337,16 @@ MODELS = {
             description="network of the invariant recipe on the density's radial profiles "
             "around the atoms and whole-cell density descriptors (charge density only), "
             "trained with the L1 loss on the log moduli",
+        ),
+        ModelSpec(
+            "radial_ensemble",
+            "Radial-profile density nets, log + sqrt targets",
+            features=("radial", "descriptors"),
+            make_estimator=_radial_ensemble,
+            settings=("batch_size", "seed"),
+            description="mean of two networks of the invariant recipe (charge density only): "
+            "one on the radial profiles learning log10 of the moduli, one on the profiles "
+            "and density descriptors learning their square root",
         ),
         ModelSpec(
             "invariant_fusion",

@@ -6,7 +6,8 @@ views), ``MagpieCNNRegressor`` (2D CNN on Magpie features) and
 ``FusionRegressor`` (a head on the penultimate outputs of a Magpie and an ECD
 branch). ``InvariantECDRegressor`` and ``InvariantFusionRegressor`` are
 skecd's invariant charge-density networks; ``LateFusionRegressor`` averages
-unlike models (``make_late_fusion``: the invariant fusion and a forest).
+unlike models (``make_late_fusion``: the invariant fusion and a forest;
+``make_radial_ensemble``: two density-only networks in log and square-root space).
 ``CGCNNRegressor`` is the crystal-graph baseline of Xie & Grossman.
 ``SkecdNetRegressor`` is the shared skorch base.
 
@@ -27,7 +28,7 @@ from ._invariant import (
     InvariantFusionRegressor,
     make_invariant_fusion,
 )
-from ._late import LateFusionRegressor, make_late_fusion, table_forest
+from ._late import LateFusionRegressor, make_late_fusion, make_radial_ensemble, table_forest
 from ._modules import ECD3DCNN, MagpieCNN, PatchConv3d, SEProjectedCNN
 from ._regressors import ECD3DCNNRegressor, MagpieCNNRegressor, SEProjectedCNNRegressor
 
@@ -51,6 +52,7 @@ __all__ = [
     "SkecdNetRegressor",
     "make_invariant_fusion",
     "make_late_fusion",
+    "make_radial_ensemble",
     "table_forest",
 ]
 

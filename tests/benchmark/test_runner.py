@@ -176,6 +176,21 @@ def test_patience_stops_the_networks_early_on_a_held_out_tenth(subset):
     assert sum(b.get("valid_batch_size", 0) for b in batches) == 3
 
 
+def test_radial_ensemble_entry_gets_the_runner_settings():
+    from sklearn.base import clone
+
+    from skecd.benchmark._models import MODELS
+
+    spec = MODELS["radial_ensemble"]
+    assert spec.features == ("radial", "descriptors")
+    late = spec.make_estimator({"batch_size": 7, "device": "cpu", "seed": 3})
+    parts = dict(late.estimators)
+    for net in (parts["log"][-1], parts["sqrt"].regressor):
+        assert (net.batch_size, net.device, net.random_state) == (7, "cpu", 3)
+    assert parts["sqrt"].regressor.log_target is False
+    clone(late)  # a valid scikit-learn estimator
+
+
 def _two_fold_run(model, results_dir):
     """``run_benchmark`` arguments: one model, K_VRH, 2-fold CV on the small subset."""
     return {

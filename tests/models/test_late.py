@@ -13,7 +13,7 @@ from sklearn.metrics import r2_score
 
 from skecd.datasets import load_fcc_elastic
 from skecd.inference import predict_with_std
-from skecd.models import LateFusionRegressor, make_late_fusion
+from skecd.models import LateFusionRegressor, make_late_fusion, make_radial_ensemble
 from skecd.persistence import load_model, save_model
 from skecd.preprocessing import ChargeDensityDescriptor
 
@@ -98,4 +98,49 @@ def test_make_late_fusion_fits_predicts_and_saves(tmp_path):
     save_model(model, path)
     np.testing.assert_array_equal(
         load_model(path).predict(data.data[12:15]), model.predict(data.data[12:15])
+    )
+
+
+@pytest.fixture(scope="module")
+def radial_fit():
+    """make_radial_ensemble fitted on 40 real densities (short training)."""
+    data = load_fcc_elastic()
+    model = make_radial_ensemble(random_state=0)
+    model.set_params(
+        regressor__log__net__max_epochs=150, regressor__sqrt__regressor__max_epochs=150
+    )
+    X = model[:-1].fit_transform(data.data[:48])
+    late = model[-1].fit(X[:40], data.target[:40])
+    return model, late, X, data.target[:48]
+
+
+def test_radial_ensemble_learns_and_averages_its_two_networks(radial_fit):
+    model, late, X, y = radial_fit
+    pred = late.predict(X[:40])
+    for j in range(2):  # training fit in log space; a constant prediction fails this
+        assert r2_score(np.log10(y[:40, j]), np.log10(pred[:, j])) > 0.9
+    log_part, sqrt_part = (est.predict(X[40:]) for est in late.estimators_)
+    np.testing.assert_allclose(late.predict(X[40:]), (log_part + sqrt_part) / 2)
+    # the sqrt network learnt the square root of the moduli: its own net predicts that
+    inner = late.named_estimators_.sqrt.regressor_.predict(X[40:])
+    np.testing.assert_allclose(sqrt_part, inner**2, rtol=1e-6)
+    assert np.all(sqrt_part > 0) and np.all(log_part > 0)
+    # the log network reads the radial profiles only, the sqrt network the descriptors too
+    n_radial = late.named_estimators_.log[0].transformers_[0][2].stop
+    shuffled = X[40:].copy()
+    shuffled[:, n_radial:] = shuffled[::-1, n_radial:]
+    np.testing.assert_array_equal(late.named_estimators_.log.predict(shuffled), log_part)
+    assert not np.allclose(late.named_estimators_.sqrt.predict(shuffled), sqrt_part)
+
+
+def test_radial_ensemble_spread_and_model_file(radial_fit, tmp_path):
+    model, late, X, _ = radial_fit
+    data = load_fcc_elastic()
+    mean, std = predict_with_std(model, data.data[40:43])
+    np.testing.assert_allclose(mean, model.predict(data.data[40:43]))
+    assert np.all(np.isfinite(std)) and np.all(std > 0)
+    path = tmp_path / "radial.skecd"
+    save_model(model, path)
+    np.testing.assert_allclose(
+        load_model(path).predict(data.data[40:43]), model.predict(data.data[40:43]), rtol=1e-6
     )
