@@ -122,8 +122,8 @@ class ECD3DCNN(nn.Module):
 
     With :class:`PatchConv3d` layers the two convolutions run as two matrix
     products on patches gathered once (``_patch_features``): at D=60, batch 32,
-    a training step reaches about 68% of the CPU's fp32 matmul rate against
-    about 36% with ``nn.Conv3d`` (``benchmarks/bench_flop_rate.py``).
+    a training step reaches 66 to 69% of the CPU's fp32 matmul rate against
+    31 to 40% with ``nn.Conv3d`` (``benchmarks/bench_flop_rate.py``).
     """
 
     def __init__(
