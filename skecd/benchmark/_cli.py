@@ -129,7 +129,14 @@ def _add_selection_options(p):
         help="bundled: the 369 Fm-3m materials shipped with skecd; extended: every material "
         "of skecd.datasets.load_elastic whose density is found (bundled ones included)",
     )
-    p.add_argument("--targets", type=_csv, default=list(TARGETS), help="K_VRH, G_VRH or both")
+    p.add_argument(
+        "--targets",
+        type=_csv,
+        default=list(TARGETS),
+        help="K_VRH, G_VRH or both; "
+        "one model per target, but the networks of the invariant recipe learn those named "
+        "jointly (see --list-models)",
+    )
 
 
 def _add_settings_options(p):
@@ -214,7 +221,8 @@ def _add_output_options(p):
 def _list_models():
     for name, spec in MODELS.items():
         quick = " (quick)" if spec.quick else ""
-        print(f"{name:24s} {spec.label:22s} {spec.description}{quick}")
+        joint = " (learns the targets jointly)" if spec.joint_targets else ""
+        print(f"{name:24s} {spec.label:22s} {spec.description}{joint}{quick}")
     return 0
 
 

@@ -114,6 +114,11 @@ class ModelSpec:
         ``"hstack"``, or ``"densities"``: the estimator takes the densities
         themselves and ``make_estimator(settings, cached)`` accepts transformers
         that return the cached features (see :func:`precomputed`).
+    joint_targets : bool
+        The estimator learns every target of a run at once, as one model with
+        ``y`` of shape ``(n_samples, n_targets)`` (the networks of the invariant
+        recipe, whose outputs K_VRH and G_VRH share one network by design); the
+        runner then fits it once per split, not once per target.
     """
 
     name: str
@@ -123,6 +128,7 @@ class ModelSpec:
     settings: tuple = ()
     quick: bool = False
     combine: str = "hstack"
+    joint_targets: bool = False
     description: str = field(default="", compare=False)
 
 
@@ -311,6 +317,7 @@ MODELS = {
             features=("local",),
             make_estimator=lambda s: InvariantECDRegressor(**_invariant_params(s)),
             settings=("batch_size", "seed"),
+            joint_targets=True,
             description="invariant network on the quantiles of local density descriptors "
             "(log targets, 3-member ensemble, its own 300 epochs)",
         ),
@@ -320,6 +327,7 @@ MODELS = {
             features=("local_flat", "descriptors"),
             make_estimator=lambda s: InvariantFusionRegressor(**_invariant_params(s)),
             settings=("batch_size", "seed"),
+            joint_targets=True,
             description="invariant density network joined end to end with whole-cell "
             "density descriptors (charge density only, no composition)",
         ),
@@ -334,6 +342,7 @@ MODELS = {
                 module__n_points=0,
             ),
             settings=("batch_size", "seed"),
+            joint_targets=True,
             description="network of the invariant recipe on the density's radial profiles "
             "around the atoms and whole-cell density descriptors (charge density only), "
             "trained with the L1 loss on the log moduli",
@@ -344,6 +353,7 @@ MODELS = {
             features=("radial", "descriptors"),
             make_estimator=_radial_ensemble,
             settings=("batch_size", "seed"),
+            joint_targets=True,
             description="mean of two networks of the invariant recipe (charge density only): "
             "one on the radial profiles learning log10 of the moduli, one on the profiles "
             "and density descriptors learning their square root",
@@ -354,6 +364,7 @@ MODELS = {
             features=("local_flat", "descriptors", "magpie"),
             make_estimator=lambda s: InvariantFusionRegressor(**_invariant_params(s)),
             settings=("batch_size", "seed"),
+            joint_targets=True,
             description="invariant density network joined end to end with density "
             "descriptors and Magpie features",
         ),
@@ -363,6 +374,7 @@ MODELS = {
             features=("local_flat", "descriptors", "magpie"),
             make_estimator=_late_fusion,
             settings=("batch_size", "seed", "n_estimators"),
+            joint_targets=True,
             description="mean of the invariant fusion network and the random forest on "
             "density descriptors and Magpie features",
         ),

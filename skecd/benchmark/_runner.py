@@ -524,7 +524,8 @@ def run_benchmark(
     protocols : sequence of {"cv", "loeo", "transfer", "locso"}
         See :func:`make_splits`.
     targets : sequence of {"K_VRH", "G_VRH"}
-        One model is fitted per target.
+        One model is fitted per target, except the models of ``joint_targets``
+        (see :data:`MODELS`), fitted once on all of them.
     results_dir : str or path-like, default="skecd_results"
     settings : dict, default=None
         Overrides of :data:`skecd.benchmark.DEFAULT_SETTINGS`.
@@ -636,32 +637,45 @@ def _run_plan(plan, results_dir, *, fit=True, progress=True):
     s, data = plan.settings, plan.data
     cache = _FeatureCache(results_dir, data, s, verbose=progress)
     fingerprints = {m: estimator_fingerprint(m, s) for m in plan.models}  # once, not per split
-    tasks = [
-        (p, m, t, split)
+    # One unit per fit: a model of ``joint_targets`` learns every target of the
+    # plan at once, the others one target at a time.
+    units = [
+        (p, m, tuple(plan.targets) if MODELS[m].joint_targets else (t,), split)
         for m in plan.models
         for p in plan.protocols
-        for t in plan.targets
+        for t in (plan.targets[:1] if MODELS[m].joint_targets else plan.targets)
         for split in plan.splits[p]
     ]
     results, missing, n_fitted, n_cached = [], [], 0, 0
-    bar = tqdm(tasks, desc="benchmark", unit="fit", disable=not progress)
-    for protocol, model, target, (split, train, test) in bar:
-        key = _result_key(model, target, protocol, split, data, test, len(train), cache, s)
-        path = _result_path(results_dir, protocol, model, target, split, key)
-        bar.set_postfix_str(f"{model} {target} {protocol}:{split}")
-        record = _read_result(path)
-        if record is not None and not _same_estimator(record, fingerprints[model], fit):
-            record = None
-        if record is not None:
-            results.append(record)
-            n_cached += 1
+    bar = tqdm(units, desc="benchmark", unit="fit", disable=not progress)
+    for protocol, model, targets, (split, train, test) in bar:
+        bar.set_postfix_str(f"{model} {'+'.join(targets)} {protocol}:{split}")
+        keys, records = {}, {}
+        for target in targets:
+            keys[target] = _result_key(
+                model, target, protocol, split, data, test, len(train), cache, s, targets
+            )
+            record = _read_result(
+                _result_path(results_dir, protocol, model, target, split, keys[target])
+            )
+            if record is not None and _same_estimator(record, fingerprints[model], fit):
+                records[target] = record
+        if len(records) == len(targets):
+            results += [records[t] for t in targets]
+            n_cached += len(targets)
         elif not fit:
-            missing.append((protocol, model, target, split))
-        else:
-            record = _fit_split(model, target, protocol, split, train, test, key, data, cache, s)
-            write_json(path, record)
-            results.append(record)
-            n_fitted += 1
+            results += list(records.values())
+            n_cached += len(records)
+            missing += [(protocol, model, t, split) for t in targets if t not in records]
+        else:  # a joint fit missing one of its targets is refitted whole
+            fitted = _fit_split(model, targets, protocol, split, train, test, keys, data, cache, s)
+            for target, record in zip(targets, fitted, strict=True):
+                write_json(
+                    _result_path(results_dir, protocol, model, target, split, keys[target]),
+                    record,
+                )
+            results += fitted
+            n_fitted += len(targets)
     return Bunch(
         results=results,
         n_fitted=n_fitted,
@@ -696,27 +710,40 @@ def _same_estimator(record, fingerprint, fit):
     return False
 
 
-def _result_key(model, target, protocol, split, data, test, n_train, cache, s):
-    """Hash of everything one split's result depends on."""
-    return _digest(
-        {
-            "model": model,
-            "target": target,
-            "protocol": protocol,
-            "split": split,
-            "test": [data.material_ids[i] for i in test],
-            "n_train": n_train,
-            "data": cache.data_key,
-            "settings": settings_key(MODELS[model], s),
-        }
-    )
+def _result_key(model, target, protocol, split, data, test, n_train, cache, s, targets):
+    """Hash of everything one split's result depends on.
+
+    ``targets``: the targets fitted together with ``target``; part of the key of the
+    models of ``joint_targets`` only (the others' keys are as they always were).
+    """
+    parts = {
+        "model": model,
+        "target": target,
+        "protocol": protocol,
+        "split": split,
+        "test": [data.material_ids[i] for i in test],
+        "n_train": n_train,
+        "data": cache.data_key,
+        "settings": settings_key(MODELS[model], s),
+    }
+    if MODELS[model].joint_targets:
+        parts["targets_fitted"] = list(targets)
+    return _digest(parts)
 
 
-def _fit_split(model, target, protocol, split, train, test, key, data, cache, s):
-    """Fit one model on one split and return its result record (with its checksum)."""
+def _fit_split(model, targets, protocol, split, train, test, keys, data, cache, s):
+    """Fit one model on one split and return a result record per target (with checksums).
+
+    ``targets`` are learnt by one fit: all of the run's for a model of
+    ``joint_targets`` (each record then names them in ``targets_fitted`` and carries
+    the seconds of that one fit), else a single one.
+    """
     spec = MODELS[model]
     arrays = [cache.get(f) for f in spec.features]
-    y = data.target[:, data.target_names.index(target)]
+    columns = [data.target_names.index(t) for t in targets]
+    y = data.target[:, columns]
+    if not spec.joint_targets:
+        y = y[:, 0]
     estimator, X_train, X_test = fold_inputs(spec, s, arrays, data, train, test)
     start = time.perf_counter()
     estimator.fit(X_train, y[train])
@@ -724,34 +751,45 @@ def _fit_split(model, target, protocol, split, train, test, key, data, cache, s)
     start = time.perf_counter()
     y_pred = np.asarray(estimator.predict(X_test))
     predict_seconds = time.perf_counter() - start
-    y_pred = y_pred.reshape(len(test), -1)[:, 0]
-    record = {
-        "model": model,
-        "label": spec.label,
-        "target": target,
-        "protocol": protocol,
-        "split": split,
-        "key": key,
-        "n_train": int(len(train)),
-        "material_ids": [data.material_ids[i] for i in test],
-        "formulas": [data.formulas[i] for i in test],
-        "crystal_systems": [data.crystal_systems[i] for i in test],
-        "space_groups": [int(data.space_groups[i]) for i in test],
-        "y_true": y[test].tolist(),
-        "y_pred": y_pred.astype(np.float64).tolist(),
-        "metrics": regression_metrics(y[test], y_pred),
-        "fit_seconds": fit_seconds,
-        "predict_seconds": predict_seconds,
-        "settings": settings_key(spec, s),
-        "estimator": estimator_fingerprint(model, s),
-        "skecd_version": __version__,
-        "machine": machine_description(),
-        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-    }
-    # JSON round trip first, so the checksum is of exactly what is written and read
-    record = json.loads(json.dumps(record, default=_json_default))
-    record["checksum"] = _record_checksum(record)
-    return record
+    y_pred = y_pred.reshape(len(test), -1)
+    if y_pred.shape[1] != len(targets):
+        raise ValueError(
+            f"model {model!r} predicted {y_pred.shape[1]} columns for the {len(targets)} "
+            f"target(s) {list(targets)} it was fitted on"
+        )
+    y = y.reshape(len(y), -1)
+    records = []
+    for j, target in enumerate(targets):
+        record = {
+            "model": model,
+            "label": spec.label,
+            "target": target,
+            "protocol": protocol,
+            "split": split,
+            "key": keys[target],
+            "n_train": int(len(train)),
+            "material_ids": [data.material_ids[i] for i in test],
+            "formulas": [data.formulas[i] for i in test],
+            "crystal_systems": [data.crystal_systems[i] for i in test],
+            "space_groups": [int(data.space_groups[i]) for i in test],
+            "y_true": y[test, j].tolist(),
+            "y_pred": y_pred[:, j].astype(np.float64).tolist(),
+            "metrics": regression_metrics(y[test, j], y_pred[:, j]),
+            "fit_seconds": fit_seconds,
+            "predict_seconds": predict_seconds,
+            "settings": settings_key(spec, s),
+            "estimator": estimator_fingerprint(model, s),
+            "skecd_version": __version__,
+            "machine": machine_description(),
+            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        }
+        if spec.joint_targets:
+            record["targets_fitted"] = list(targets)
+        # JSON round trip first, so the checksum is of exactly what is written and read
+        record = json.loads(json.dumps(record, default=_json_default))
+        record["checksum"] = _record_checksum(record)
+        records.append(record)
+    return records
 
 
 def machine_description():

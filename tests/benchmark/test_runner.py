@@ -239,3 +239,65 @@ def test_a_result_of_a_since_changed_estimator_is_refitted_not_reused(tmp_path, 
     assert (again.n_fitted, again.n_cached) == (2, 0)
     assert [r["y_pred"] for r in again.results] != [r["y_pred"] for r in first.results]
     assert run_benchmark(**kwargs).n_cached == 2  # the refitted results are reused
+
+
+def test_a_joint_targets_model_is_fitted_once_per_split_on_all_targets(tmp_path, monkeypatch):
+    import dataclasses
+
+    from skecd.benchmark import MODELS, write_report
+
+    # rf_magpie as a model of joint_targets: scikit-learn's forest learns both at once
+    joint = dataclasses.replace(MODELS["rf_magpie"], joint_targets=True)
+    monkeypatch.setitem(MODELS, "rf_magpie", joint)
+    kwargs = {
+        **_two_fold_run("rf_magpie", tmp_path),
+        "targets": ["K_VRH", "G_VRH"],
+        "settings": FAST,
+    }
+    run = run_benchmark(**kwargs)
+    assert (run.n_fitted, run.n_cached) == (4, 0)
+    by_split = {}
+    for r in run.results:
+        assert r["targets_fitted"] == ["K_VRH", "G_VRH"]
+        by_split.setdefault(r["split"], {})[r["target"]] = r
+    # one fit per split: the records of both targets carry its seconds, and its
+    # predictions are a two-output forest's (not two one-target forests')
+    subset = load_benchmark_data(max_samples=N, seed=0)
+    pipe = make_model("rf_magpie", **FAST)
+    for split, train, test in make_splits("cv", subset.formulas, n_splits=2):
+        records = by_split[split]
+        assert records["K_VRH"]["fit_seconds"] == records["G_VRH"]["fit_seconds"]
+        model = clone(pipe).fit([subset.data[i] for i in train], subset.target[train])
+        pred = model.predict([subset.data[i] for i in test])
+        np.testing.assert_allclose(records["K_VRH"]["y_pred"], pred[:, 0])
+        np.testing.assert_allclose(records["G_VRH"]["y_pred"], pred[:, 1])
+        np.testing.assert_allclose(records["G_VRH"]["y_true"], subset.target[test, 1])
+    # the time table counts each joint fit once
+    write_report(run, tmp_path)
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    once = sum(
+        r["fit_seconds"] + r["predict_seconds"] for r in run.results if r["target"] == "K_VRH"
+    )
+    assert summary["fit_seconds"]["cv/rf_magpie"] == pytest.approx(once)
+    assert run_benchmark(**kwargs).n_cached == 4
+    # fitted on G_VRH alone it is another model: new keys, one target each
+    alone = run_benchmark(**{**kwargs, "targets": ["G_VRH"]})
+    assert (alone.n_fitted, alone.n_cached) == (2, 0)
+    assert all(r["targets_fitted"] == ["G_VRH"] for r in alone.results)
+    # a joint fit that lost one of its records is refitted whole, the other split reused
+    next((tmp_path / "results" / "cv" / "rf_magpie" / "K_VRH").glob("fold0-*.json")).unlink()
+    again = run_benchmark(**kwargs)
+    assert (again.n_fitted, again.n_cached) == (2, 2)
+    # with fit=False the lost record is listed as missing, its partner reported
+    next((tmp_path / "results" / "cv" / "rf_magpie" / "K_VRH").glob("fold1-*.json")).unlink()
+    report = run_benchmark(**kwargs, fit=False)
+    assert report.missing == [("cv", "rf_magpie", "K_VRH", "fold1")]
+    assert len(report.results) == 3
+
+
+def test_the_invariant_recipe_networks_learn_the_targets_jointly():
+    from skecd.benchmark import MODELS
+
+    joint = {m for m, spec in MODELS.items() if spec.joint_targets}
+    assert {"radial_ecd", "radial_ensemble", "late_fusion", "invariant_ecd"} <= joint
+    assert not joint & {"rf_magpie", "rf_descriptors_magpie", "cnn3d_ecd", "cgcnn"}
