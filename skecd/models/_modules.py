@@ -65,16 +65,6 @@ class PatchConv3d(nn.Conv3d):
         return out.reshape(n, o1, o2, o3, self.out_channels).permute(0, 4, 1, 2, 3)
 
 
-_CL3D = torch.channels_last_3d
-
-
-def _contiguous_state(module, state_dict, prefix, local_metadata):
-    """State-dict post-hook: every tensor contiguous (safetensors refuses strided ones)."""
-    for key, value in state_dict.items():
-        if key.startswith(prefix) and isinstance(value, torch.Tensor):
-            state_dict[key] = value.contiguous()
-
-
 def _conv_out(size, kernel, stride, padding=0):
     return (size + 2 * padding - kernel) // stride + 1
 
@@ -167,13 +157,6 @@ class ECD3DCNN(nn.Module):
         )
         self.dense, n_last = _dense_stack(conv2_channels * s3**3, dense_widths)
         self.out = nn.Linear(n_last, n_outputs)
-        # conv2's weight lives in channels-last order, (out, k, k, k, in) in memory with
-        # nn.Conv3d's logical shape: the order of the first layer's output rows, so
-        # _patch_features multiplies by a view of it and neither the weight nor the
-        # activations are copied into the other's order (nor the gradient back).
-        conv2 = self.features[2]
-        conv2.weight = nn.Parameter(conv2.weight.detach().contiguous(memory_format=_CL3D))
-        self.register_state_dict_post_hook(_contiguous_state)
 
     def forward_features(self, x):
         """Penultimate-layer outputs, shape (n, dense_widths[-1])."""
@@ -207,11 +190,17 @@ class ECD3DCNN(nn.Module):
         )
         h = torch.addmm(conv1.bias, rows, conv1.weight.reshape(conv1.out_channels, -1).t())
         h = torch.relu_(h)
-        # ``h`` holds (patch position, channel) per second-layer patch, the order of
-        # conv2's channels-last weight: the permute below is a view (a copy only if
-        # the weight was replaced by one of another memory format).
-        h = h.reshape(n * b1 * b2 * b3, -1)
-        w2 = conv2.weight.permute(0, 2, 3, 4, 1).reshape(conv2.out_channels, -1)
+        # ``h`` holds (patch position, channel) per second-layer patch; the weight
+        # holds (channel, patch position). Reorder whichever is smaller: the
+        # activations when there are fewer patches than output channels (small
+        # grids), else the weight (its gradient's copy back is then the cheaper).
+        n_patches, taps = n * b1 * b2 * b3, p1 * p2 * p3
+        if n_patches < conv2.out_channels:
+            h = h.reshape(n_patches, taps, -1).transpose(1, 2).reshape(n_patches, -1)
+            w2 = conv2.weight.reshape(conv2.out_channels, -1)
+        else:
+            h = h.reshape(n_patches, -1)
+            w2 = conv2.weight.permute(0, 2, 3, 4, 1).reshape(conv2.out_channels, -1)
         h = torch.relu_(torch.addmm(conv2.bias, h, w2.t()))
         h = h.reshape(n, b1, b2, b3, -1).permute(0, 4, 1, 2, 3)
         return self.features[5](self.features[4](h))

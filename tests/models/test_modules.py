@@ -65,32 +65,6 @@ def test_ecd3dcnn_fused_patches_equal_layer_by_layer(grid_size):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
 
 
-def test_ecd3dcnn_channels_last_weight_moves_like_a_conv3d_weight(tmp_path):
-    """conv2's weight is channels-last in memory; its values, state_dict and files are not."""
-    from safetensors.torch import load_file, save_file
-
-    torch.manual_seed(0)
-    net = ECD3DCNN(grid_size=24, n_outputs=2, conv1_channels=6, conv2_channels=8)
-    weight = net.features[2].weight
-    assert weight.is_contiguous(memory_format=torch.channels_last_3d)
-    assert not weight.is_contiguous()
-    state = net.state_dict()
-    assert all(v.is_contiguous() for v in state.values())
-    save_file(state, tmp_path / "w.safetensors")  # refuses strided tensors
-    # into a net whose conv2 is a plain nn.Conv3d (standard layout): same outputs
-    x = torch.rand(3, 1, 24, 24, 24)
-    plain = ECD3DCNN(grid_size=24, n_outputs=2, conv1_channels=6, conv2_channels=8)
-    plain.features[2] = torch.nn.Conv3d(6, 8, 4, stride=4)
-    plain.load_state_dict(load_file(tmp_path / "w.safetensors"))
-    torch.testing.assert_close(net(x), plain(x), rtol=1e-5, atol=1e-6)
-    # loading keeps the layout; a replaced standard-layout weight still gives the same
-    fresh = ECD3DCNN(grid_size=24, n_outputs=2, conv1_channels=6, conv2_channels=8)
-    fresh.load_state_dict(state)
-    assert fresh.features[2].weight.stride() == weight.stride()
-    fresh.features[2].weight = torch.nn.Parameter(weight.detach().contiguous())
-    torch.testing.assert_close(fresh(x), net(x), rtol=1e-5, atol=1e-6)
-
-
 def test_seprojectedcnn_channels_last_views_change_no_result():
     """The views go through the convolutions channels-last: same outputs and gradients."""
     torch.manual_seed(0)
