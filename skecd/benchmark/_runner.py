@@ -742,7 +742,7 @@ def _fit_split(model, targets, protocol, split, train, test, keys, data, cache, 
     arrays = [cache.get(f) for f in spec.features]
     columns = [data.target_names.index(t) for t in targets]
     y = data.target[:, columns]
-    if not spec.joint_targets:
+    if len(targets) == 1:  # one target (every model but a joint one, or a one-target run)
         y = y[:, 0]
     estimator, X_train, X_test = fold_inputs(spec, s, arrays, data, train, test)
     start = time.perf_counter()

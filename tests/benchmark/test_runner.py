@@ -284,6 +284,11 @@ def test_a_joint_targets_model_is_fitted_once_per_split_on_all_targets(tmp_path,
     alone = run_benchmark(**{**kwargs, "targets": ["G_VRH"]})
     assert (alone.n_fitted, alone.n_cached) == (2, 0)
     assert all(r["targets_fitted"] == ["G_VRH"] for r in alone.results)
+    _, train, test = make_splits("cv", subset.formulas, n_splits=2)[0]
+    one = clone(pipe).fit([subset.data[i] for i in train], subset.target[train, 1])
+    np.testing.assert_allclose(
+        alone.results[0]["y_pred"], one.predict([subset.data[i] for i in test])
+    )
     # a joint fit that lost one of its records is refitted whole, the other split reused
     next((tmp_path / "results" / "cv" / "rf_magpie" / "K_VRH").glob("fold0-*.json")).unlink()
     again = run_benchmark(**kwargs)
