@@ -29,6 +29,7 @@ from ..models import (
     MagpieCNNRegressor,
     SEProjectedCNNRegressor,
     make_radial_ensemble,
+    make_radial_late_fusion,
 )
 from ..preprocessing import (
     AxisProjector,
@@ -188,6 +189,14 @@ def _radial_ensemble(s):
     late = make_radial_ensemble(random_state=s["seed"])[-1]
     for net in ("log__net", "sqrt__regressor"):
         late.set_params(**{f"{net}__batch_size": s["batch_size"], f"{net}__device": s["device"]})
+    return late
+
+
+def _radial_late_fusion(s):
+    """make_radial_late_fusion's network and forest, on the runner's radial + descriptors +
+    Magpie columns."""
+    late = make_radial_late_fusion(s["n_estimators"], s["seed"], s["n_jobs"])[-1]
+    late.set_params(network__net__batch_size=s["batch_size"], network__net__device=s["device"])
     return late
 
 
@@ -357,6 +366,16 @@ MODELS = {
             description="mean of two networks of the invariant recipe (charge density only): "
             "one on the radial profiles learning log10 of the moduli, one on the profiles "
             "and density descriptors learning their square root",
+        ),
+        ModelSpec(
+            "radial_late_fusion",
+            "Late fusion (radial-profile net + RF+descriptors+Magpie)",
+            features=("radial", "descriptors", "magpie"),
+            make_estimator=_radial_late_fusion,
+            settings=("batch_size", "seed", "n_estimators"),
+            joint_targets=True,
+            description="mean of the radial-profile density network (radial_ecd) and the "
+            "random forest on density descriptors and Magpie features",
         ),
         ModelSpec(
             "invariant_fusion",

@@ -7,7 +7,8 @@ views), ``MagpieCNNRegressor`` (2D CNN on Magpie features) and
 branch). ``InvariantECDRegressor`` and ``InvariantFusionRegressor`` are
 skecd's invariant charge-density networks; ``LateFusionRegressor`` averages
 unlike models (``make_late_fusion``: the invariant fusion and a forest;
-``make_radial_ensemble``: two density-only networks in log and square-root space).
+``make_radial_ensemble``: two density-only networks in log and square-root space;
+``make_radial_late_fusion``: the radial-profile network and a forest).
 ``CGCNNRegressor`` is the crystal-graph baseline of Xie & Grossman.
 ``SkecdNetRegressor`` is the shared skorch base.
 
@@ -28,7 +29,13 @@ from ._invariant import (
     InvariantFusionRegressor,
     make_invariant_fusion,
 )
-from ._late import LateFusionRegressor, make_late_fusion, make_radial_ensemble, table_forest
+from ._late import (
+    LateFusionRegressor,
+    make_late_fusion,
+    make_radial_ensemble,
+    make_radial_late_fusion,
+    table_forest,
+)
 from ._modules import ECD3DCNN, MagpieCNN, PatchConv3d, SEProjectedCNN
 from ._regressors import ECD3DCNNRegressor, MagpieCNNRegressor, SEProjectedCNNRegressor
 
@@ -53,6 +60,7 @@ __all__ = [
     "make_invariant_fusion",
     "make_late_fusion",
     "make_radial_ensemble",
+    "make_radial_late_fusion",
     "table_forest",
 ]
 

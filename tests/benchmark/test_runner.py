@@ -304,5 +304,20 @@ def test_the_invariant_recipe_networks_learn_the_targets_jointly():
     from skecd.benchmark import MODELS
 
     joint = {m for m, spec in MODELS.items() if spec.joint_targets}
-    assert {"radial_ecd", "radial_ensemble", "late_fusion", "invariant_ecd"} <= joint
+    assert {"radial_ecd", "radial_ensemble", "late_fusion", "radial_late_fusion"} <= joint
     assert not joint & {"rf_magpie", "rf_descriptors_magpie", "cnn3d_ecd", "cgcnn"}
+
+
+def test_radial_late_fusion_entry_gets_the_runner_settings():
+    from skecd.benchmark._models import MODELS
+
+    spec = MODELS["radial_late_fusion"]
+    assert spec.features == ("radial", "descriptors", "magpie")
+    late = spec.make_estimator(
+        {"batch_size": 7, "device": "cpu", "seed": 3, "n_estimators": 11, "n_jobs": 1}
+    )
+    parts = dict(late.estimators)
+    net, forest = parts["network"][-1], parts["forest"][-1]
+    assert (net.batch_size, net.device, net.random_state) == (7, "cpu", 3)
+    assert (forest.n_estimators, forest.random_state) == (11, 3)
+    clone(late)  # a valid scikit-learn estimator

@@ -13,7 +13,12 @@ from sklearn.metrics import r2_score
 
 from skecd.datasets import load_fcc_elastic
 from skecd.inference import predict_with_std
-from skecd.models import LateFusionRegressor, make_late_fusion, make_radial_ensemble
+from skecd.models import (
+    LateFusionRegressor,
+    make_late_fusion,
+    make_radial_ensemble,
+    make_radial_late_fusion,
+)
 from skecd.persistence import load_model, save_model
 from skecd.preprocessing import ChargeDensityDescriptor
 
@@ -143,4 +148,41 @@ def test_radial_ensemble_spread_and_model_file(radial_fit, tmp_path):
     save_model(model, path)
     np.testing.assert_allclose(
         load_model(path).predict(data.data[40:43]), model.predict(data.data[40:43]), rtol=1e-6
+    )
+
+
+def test_radial_late_fusion_learns_and_each_part_reads_its_columns(tmp_path):
+    data = load_fcc_elastic()
+    model = make_radial_late_fusion(n_estimators=20, random_state=0)  # its own 300 epochs
+    X = model[:-1].fit_transform(data.data[:44])
+    y = data.target[:44]
+    late = model[-1].fit(X[:36], y[:36])
+    network, forest = late.named_estimators_.network, late.named_estimators_.forest
+    net_pred, pred = network.predict(X[:36]), late.predict(X[:36])
+    for j in range(2):  # training fits in log space; a constant prediction fails these
+        assert r2_score(np.log10(y[:36, j]), np.log10(net_pred[:, j])) > 0.9
+        assert r2_score(np.log10(y[:36, j]), np.log10(pred[:, j])) > 0.85  # bagged forest
+    held = X[36:]
+    np.testing.assert_allclose(
+        late.predict(held), (network.predict(held) + forest.predict(held)) / 2
+    )
+    # the network reads the radial profiles and density descriptors, not Magpie;
+    # the forest the descriptors and Magpie, not the profiles
+    n_density = network[0].transformers_[0][2].stop
+    n_radial = forest[0].transformers_[0][2].start
+    assert 0 < n_radial < n_density < X.shape[1]
+    magpie_shuffled, radial_shuffled = held.copy(), held.copy()
+    magpie_shuffled[:, n_density:] = magpie_shuffled[::-1, n_density:]
+    radial_shuffled[:, :n_radial] = radial_shuffled[::-1, :n_radial]
+    np.testing.assert_array_equal(network.predict(magpie_shuffled), network.predict(held))
+    np.testing.assert_array_equal(forest.predict(radial_shuffled), forest.predict(held))
+    assert not np.allclose(network.predict(radial_shuffled), network.predict(held))
+    # spread and model file, through the whole pipeline on densities
+    mean, std = predict_with_std(model, data.data[36:39])
+    np.testing.assert_allclose(mean, model.predict(data.data[36:39]))
+    assert np.all(np.isfinite(std)) and np.all(std > 0)
+    path = tmp_path / "radial_late.skecd"
+    save_model(model, path)
+    np.testing.assert_allclose(
+        load_model(path).predict(data.data[36:39]), model.predict(data.data[36:39]), rtol=1e-6
     )
