@@ -38,16 +38,27 @@ def _run(data, tmp_path, processes, batch_size):
     cache, targets, _ = data
     result = tmp_path / f"p{processes}"
     args = [str(WORKER), str(cache.path), str(targets), str(result), str(batch_size)]
-    if processes == 1:
-        cmd = [sys.executable, *args]
-    else:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        cmd = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node", str(processes)]
-        cmd += ["--master_addr", "127.0.0.1", "--master_port", str(port), *args]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONPATH": str(ROOT)}
-    subprocess.run(cmd, check=True, env=env, capture_output=True, timeout=600)
+    for attempt in range(2):
+        if processes == 1:
+            cmd = [sys.executable, *args]
+        else:
+            # a free port, released before the launcher binds it: another process may
+            # take it in between, so a launch that finds it in use is retried once
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
+            cmd = [sys.executable, "-m", "torch.distributed.run"]
+            cmd += ["--nproc_per_node", str(processes), "--master_addr", "127.0.0.1"]
+            cmd += ["--master_port", str(port), *args]
+        done = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+        if done.returncode == 0:
+            break
+        in_use = "address already in use" in done.stderr.lower()
+        if not (in_use and attempt == 0):
+            raise AssertionError(
+                f"{' '.join(cmd[:4])} ... exited with {done.returncode}:\n{done.stderr[-3000:]}"
+            )
     return [json.loads(Path(f"{result}.{r}").read_text()) for r in range(processes)]
 
 
