@@ -740,13 +740,11 @@ def _fit_split(model, targets, protocol, split, train, test, keys, data, cache, 
     """
     spec = MODELS[model]
     arrays = [cache.get(f) for f in spec.features]
-    columns = [data.target_names.index(t) for t in targets]
-    y = data.target[:, columns]
-    if len(targets) == 1:  # one target (every model but a joint one, or a one-target run)
-        y = y[:, 0]
+    y = data.target[:, [data.target_names.index(t) for t in targets]]
     estimator, X_train, X_test = fold_inputs(spec, s, arrays, data, train, test)
     start = time.perf_counter()
-    estimator.fit(X_train, y[train])
+    # one target (every model but a joint one, or a one-target run): a 1-D y
+    estimator.fit(X_train, y[train, 0] if len(targets) == 1 else y[train])
     fit_seconds = time.perf_counter() - start
     start = time.perf_counter()
     y_pred = np.asarray(estimator.predict(X_test))
@@ -757,7 +755,22 @@ def _fit_split(model, targets, protocol, split, train, test, keys, data, cache, 
             f"model {model!r} predicted {y_pred.shape[1]} columns for the {len(targets)} "
             f"target(s) {list(targets)} it was fitted on"
         )
-    y = y.reshape(len(y), -1)
+    shared = {  # the same in the record of every target of this fit
+        "n_train": int(len(train)),
+        "material_ids": [data.material_ids[i] for i in test],
+        "formulas": [data.formulas[i] for i in test],
+        "crystal_systems": [data.crystal_systems[i] for i in test],
+        "space_groups": [int(data.space_groups[i]) for i in test],
+        "fit_seconds": fit_seconds,
+        "predict_seconds": predict_seconds,
+        "settings": settings_key(spec, s),
+        "estimator": estimator_fingerprint(model, s),
+        "skecd_version": __version__,
+        "machine": machine_description(),
+        "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+    }
+    if spec.joint_targets:
+        shared["targets_fitted"] = list(targets)
     records = []
     for j, target in enumerate(targets):
         record = {
@@ -767,24 +780,11 @@ def _fit_split(model, targets, protocol, split, train, test, keys, data, cache, 
             "protocol": protocol,
             "split": split,
             "key": keys[target],
-            "n_train": int(len(train)),
-            "material_ids": [data.material_ids[i] for i in test],
-            "formulas": [data.formulas[i] for i in test],
-            "crystal_systems": [data.crystal_systems[i] for i in test],
-            "space_groups": [int(data.space_groups[i]) for i in test],
             "y_true": y[test, j].tolist(),
             "y_pred": y_pred[:, j].astype(np.float64).tolist(),
             "metrics": regression_metrics(y[test, j], y_pred[:, j]),
-            "fit_seconds": fit_seconds,
-            "predict_seconds": predict_seconds,
-            "settings": settings_key(spec, s),
-            "estimator": estimator_fingerprint(model, s),
-            "skecd_version": __version__,
-            "machine": machine_description(),
-            "finished": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            **shared,
         }
-        if spec.joint_targets:
-            record["targets_fitted"] = list(targets)
         # JSON round trip first, so the checksum is of exactly what is written and read
         record = json.loads(json.dumps(record, default=_json_default))
         record["checksum"] = _record_checksum(record)
