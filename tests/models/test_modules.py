@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 from unittest import mock
 
 import pytest
 import torch
 
-from skecd.models import ECD3DCNN, MagpieCNN, PatchConv3d, SEProjectedCNN
+from skecd.models import ECD3DCNN, MagpieCNN, PatchConv3d, SEProjectedCNN, _modules
 
 
 @pytest.mark.parametrize("grid_size", [20, 40, 60])
@@ -47,14 +48,33 @@ def test_patchconv3d_equals_conv3d():
     torch.testing.assert_close(padded(x), reference(x))
 
 
+@pytest.mark.parametrize("onednn", [True, False], ids=["onednn", "addmm"])
 @pytest.mark.parametrize("grid_size", [20, 47, 60])
-def test_ecd3dcnn_fused_patches_equal_layer_by_layer(grid_size):
-    """The gathered two-layer path gives the outputs and gradients of the Sequential."""
+def test_ecd3dcnn_fused_patches_equal_layer_by_layer(grid_size, onednn):
+    """The gathered two-layer path gives the outputs and gradients of the Sequential.
+
+    Grid 20 has fewer second-layer patches than channels (the activations are
+    reordered), 47 and 60 more (the weight is); the second layer runs on oneDNN
+    where torch has it, else on ``addmm``.
+    """
+    if onednn and _modules._onednn_linear() is None:
+        pytest.skip("this torch build has no oneDNN linear operator")
     torch.manual_seed(0)
     net = ECD3DCNN(grid_size=grid_size, n_outputs=2, conv1_channels=6, conv2_channels=8)
     x = torch.rand(3, 1, grid_size, grid_size, grid_size)
-    with mock.patch.object(PatchConv3d, "forward", side_effect=AssertionError("layer path")):
+    no_layers = mock.patch.object(PatchConv3d, "forward", side_effect=AssertionError("layer path"))
+    # the oneDNN path must be taken when asked for, and never when not
+    spy = mock.patch.object(
+        _modules._OneDNNLinearReLU,
+        "apply",
+        wraps=_modules._OneDNNLinearReLU.apply
+        if onednn
+        else mock.Mock(side_effect=AssertionError("oneDNN path")),
+    )
+    unavailable = mock.patch.object(_modules, "_onednn_linear", return_value=None)
+    with no_layers, spy as apply, unavailable if not onednn else contextlib.nullcontext():
         fused = net(x)  # the fused path does not call the layers one by one
+    assert apply.called == onednn
     fused.sum().backward()
     g_fused = _grads(net)
     net.zero_grad()
@@ -63,6 +83,41 @@ def test_ecd3dcnn_fused_patches_equal_layer_by_layer(grid_size):
     torch.testing.assert_close(fused, layered, rtol=1e-5, atol=1e-6)
     for a, b in zip(g_fused, _grads(net), strict=True):
         torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-6)
+
+
+def test_onednn_linear_relu_equals_addmm_relu():
+    """The oneDNN second layer: ``relu(addmm)``'s outputs and all three gradients."""
+    if _modules._onednn_linear() is None:
+        pytest.skip("this torch build has no oneDNN linear operator")
+    torch.manual_seed(0)
+    x = torch.randn(32, 640, requires_grad=True)
+    weight = torch.randn(48, 640, requires_grad=True)
+    bias = torch.randn(48, requires_grad=True)
+    upstream = torch.randn(32, 48)
+    fast = _modules._OneDNNLinearReLU.apply(x, weight, bias)
+    assert (fast == 0).any() and (fast > 0).any()  # both sides of the ReLU are exercised
+    grads = torch.autograd.grad(fast, (x, weight, bias), upstream)
+    plain = torch.relu(torch.addmm(bias, x, weight.t()))
+    torch.testing.assert_close(fast, plain, rtol=1e-5, atol=1e-5)
+    for a, b in zip(grads, torch.autograd.grad(plain, (x, weight, bias), upstream), strict=True):
+        torch.testing.assert_close(a, b, rtol=1e-4, atol=1e-4)
+    # an input without gradient (the first layer's, in the network) still gives the weight's
+    frozen = _modules._OneDNNLinearReLU.apply(x.detach(), weight, bias)
+    (grad_weight,) = torch.autograd.grad(frozen, weight, upstream)
+    torch.testing.assert_close(grad_weight, grads[1])
+    # the dispatcher keeps float64, autocast and bias-free calls on torch's own path
+    with mock.patch.object(_modules._OneDNNLinearReLU, "apply", side_effect=AssertionError):
+        torch.testing.assert_close(
+            _modules._linear_relu(x.double(), weight.double(), bias.double()),
+            plain.double(),
+            rtol=1e-4,
+            atol=1e-4,
+        )
+        torch.testing.assert_close(
+            _modules._linear_relu(x, weight, None), torch.relu(x @ weight.t())
+        )
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            assert _modules._linear_relu(x, weight, bias).dtype == torch.bfloat16
 
 
 def test_seprojectedcnn_channels_last_views_change_no_result():
