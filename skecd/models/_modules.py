@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import math
+import platform
 
 import torch
 from torch import nn
@@ -67,9 +68,13 @@ class PatchConv3d(nn.Conv3d):
         return out.reshape(n, o1, o2, o3, self.out_channels).permute(0, 4, 1, 2, 3)
 
 
+# Measured faster than MKL only on x86-64 (the benchmark machine); elsewhere addmm.
+_X86_64 = platform.machine().lower() in {"x86_64", "amd64"}
+
+
 def _onednn_linear():
-    """torch's oneDNN linear operator, or None where this build or setting lacks it."""
-    if not (torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled):
+    """torch's oneDNN linear operator, or None where this build, CPU or setting lacks it."""
+    if not (_X86_64 and torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled):
         return None
     return getattr(torch.ops.mkldnn, "_linear_pointwise", None)
 
@@ -214,7 +219,7 @@ class ECD3DCNN(nn.Module):
 
     With :class:`PatchConv3d` layers the two convolutions run as two matrix
     products on patches gathered once (``_patch_features``), the second on
-    torch's oneDNN kernels where torch has them (fp32 on a CPU): at D=60, batch
+    torch's oneDNN kernels where torch has them (fp32 on an x86-64 CPU): at D=60, batch
     32, a training step reaches 73 to 76% of the CPU's fp32 matmul rate against
     33 to 35% with ``nn.Conv3d`` (``benchmarks/bench_flop_rate.py``).
     """

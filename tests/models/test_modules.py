@@ -188,3 +188,18 @@ def test_magpiecnn_pads_to_image(n_features):
 def test_magpiecnn_too_many_features():
     with pytest.raises(ValueError, match="145 features do not fit a 12x12"):
         MagpieCNN(n_features=145)
+
+
+def test_onednn_linear_only_where_measured_and_enabled():
+    """oneDNN is used on x86-64 with torch's oneDNN enabled; elsewhere torch's addmm."""
+    with mock.patch.object(_modules, "_X86_64", False):
+        assert _modules._onednn_linear() is None
+    was_enabled = torch.backends.mkldnn.enabled
+    torch.backends.mkldnn.enabled = False
+    try:
+        assert _modules._onednn_linear() is None
+        net = ECD3DCNN(grid_size=20, conv1_channels=3, conv2_channels=5, dense_widths=(4,))
+        with mock.patch.object(_modules._OneDNNLinearReLU, "apply", side_effect=AssertionError):
+            assert net(torch.rand(2, 1, 20, 20, 20)).shape == (2, 1)
+    finally:
+        torch.backends.mkldnn.enabled = was_enabled
