@@ -8,8 +8,8 @@ GFLOP/s. In the same process, with the same number of threads, a large
 ``torch.matmul`` (2048 x 2048) gives the machine's reference fp32 rate. The
 paper's 3D CNN is timed twice: with its kernel = stride convolutions as
 ``nn.Conv3d`` and as :class:`skecd.models.PatchConv3d` (what skecd uses: one GEMM
-per layer on patches gathered once, the second layer on torch's oneDNN matrix
-kernels), after checking that both give the same outputs.
+per layer on patches gathered once, with torch's public ``addmm``), after checking that
+both give the same outputs.
 
 Run: ``python benchmarks/bench_flop_rate.py [--threads 1] [--steps 5] [--min-seconds 2]``; writes
 ``benchmarks/results/flop_rate.json`` (or ``--output``). Rates depend on the load of the machine:
@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import math
 import os
 import platform
 import time
@@ -29,19 +28,11 @@ from pathlib import Path
 
 import torch
 from torch import nn
-from torch.utils.flop_counter import FlopCounterMode, register_flop_formula
+from torch.utils.flop_counter import FlopCounterMode
 
 from skecd.models import ECD3DCNN, InvariantECDNet, SEProjectedCNN
 
 RESULTS = Path(__file__).resolve().parent / "results" / "flop_rate.json"
-
-if hasattr(torch.ops.mkldnn, "_linear_pointwise"):
-    # ECD3DCNN's second patch layer runs on torch's oneDNN linear operator, which
-    # FlopCounterMode does not know: count it as the matrix product it is.
-    @register_flop_formula(torch.ops.mkldnn._linear_pointwise)
-    def _onednn_linear_flops(x_shape, w_shape, *args, out_shape=None, **kwargs):
-        return 2 * math.prod(x_shape[:-1]) * w_shape[0] * x_shape[-1]
-
 
 def _matmul_rate(n=2048, repeats=10):
     a, b = torch.randn(n, n), torch.randn(n, n)

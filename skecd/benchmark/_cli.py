@@ -9,6 +9,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from ..cli import command_help
 from ._models import DEFAULT_SETTINGS, MODELS
 from ._runner import (
     DATA_SETS,
@@ -78,7 +79,7 @@ def add_parser(subparsers):
     """Register the ``benchmark`` subcommand on ``subparsers`` (an argparse object)."""
     p = subparsers.add_parser(
         "benchmark",
-        help="run the paper's benchmark (cross-validation, leave-one-element-out) on bundled data",
+        help=command_help("benchmark"),
         description=(
             "Fit every model on the bundled 369 Fm-3m materials (GPAW charge densities, "
             "Materials Project moduli) under 5-fold cross-validation (the paper's Table 2) "

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gzip
+import importlib
 import json
 import os
 import platform
@@ -154,13 +155,19 @@ def _read_json(path, default):
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else default
 
 
-def _code_versions():
-    import ase
-    import gpaw
+def _module_version(name):
+    """The ``__version__`` of an optional module, or None where it is not installed."""
+    try:
+        module = importlib.import_module(name)
+    except ImportError:
+        return None
+    return getattr(module, "__version__", None)
 
+
+def _code_versions():
     return {
-        "gpaw": gpaw.__version__,
-        "ase": ase.__version__,
+        "gpaw": _module_version("gpaw"),
+        "ase": _module_version("ase"),
         "numpy": np.__version__,
         "python": platform.python_version(),
     }

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from ..cli import command_help
+
 __all__ = ["add_parser"]
 
 
@@ -22,7 +24,7 @@ def add_parser(subparsers):
     """
     parser = subparsers.add_parser(
         "density",
-        help="compute GPAW valence charge densities for a JSON file of structures",
+        help=command_help("density"),
         description=(
             "Compute the valence charge density of every structure in STRUCTURES "
             "(a JSON list, optionally gzipped, of records with 'material_id' and "

@@ -12,6 +12,8 @@ import json
 import sys
 from pathlib import Path
 
+from ..cli import command_help
+
 __all__ = ["add_predict_parser", "add_train_parser", "predict_main", "train_main"]
 
 
@@ -33,7 +35,7 @@ def add_train_parser(subparsers):
     """Register ``skecd train``."""
     p = subparsers.add_parser(
         "train",
-        help="fit a model of the benchmark registry and save it to one safe file",
+        help=command_help("train"),
         description=(
             "Fit a model of skecd.benchmark.MODELS on the bundled data, the extended data or a "
             "table of your own, and write a model file (skecd.load_model reads it), a JSON "
@@ -254,7 +256,7 @@ def add_predict_parser(subparsers):
     """Register ``skecd predict``."""
     p = subparsers.add_parser(
         "predict",
-        help="predict K_VRH and G_VRH of CHGCAR, .npz, cube or structure files",
+        help=command_help("predict"),
         description=(
             "Predict the elastic moduli of each input: CHGCAR/CHG files (any compression), skecd "
             ".npz densities, Gaussian cube files, or structure files (CIF, POSCAR); folders are "

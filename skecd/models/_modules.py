@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import functools
 import math
-import platform
 
 import torch
 from torch import nn
-from torch.autograd.function import once_differentiable
 
 __all__ = ["ECD3DCNN", "MagpieCNN", "PatchConv3d", "SEProjectedCNN"]
 
@@ -68,68 +66,8 @@ class PatchConv3d(nn.Conv3d):
         return out.reshape(n, o1, o2, o3, self.out_channels).permute(0, 4, 1, 2, 3)
 
 
-# Measured faster than MKL only on x86-64 (the benchmark machine); elsewhere addmm.
-_X86_64 = platform.machine().lower() in {"x86_64", "amd64"}
-
-
-def _onednn_linear():
-    """torch's oneDNN linear operator, or None where this build, CPU or setting lacks it."""
-    if not (_X86_64 and torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled):
-        return None
-    return getattr(torch.ops.mkldnn, "_linear_pointwise", None)
-
-
-class _OneDNNLinearReLU(torch.autograd.Function):
-    """``relu(x @ weight.T + bias)`` whose two large products run on oneDNN.
-
-    Hand-written because torch sends fp32 ``addmm`` to MKL, whose kernels for
-    the second patch layer's shapes (the batch, 32, as the short side against a
-    256 x 12,800 weight) took about 3.0 to 4.1 ms a product within a training
-    step on the benchmark machine (2-core AMD EPYC) against 2.6 to 3.4 ms for
-    oneDNN's, and torch's oneDNN linear operator has no autograd formula of its
-    own. Same numbers as ``addmm`` and ``relu`` up to float rounding (tested).
-    """
-
-    @staticmethod
-    def forward(ctx, x, weight, bias):
-        linear = _onednn_linear()
-        out = linear(x, weight, bias, "relu", [], "")
-        ctx.save_for_backward(x, weight, out)
-        return out
-
-    @staticmethod
-    @once_differentiable
-    def backward(ctx, grad):
-        x, weight, out = ctx.saved_tensors
-        linear = _onednn_linear()
-        grad = torch.ops.aten.threshold_backward(grad, out, 0)  # ReLU's own backward
-        grad_x = grad_weight = grad_bias = None
-        if ctx.needs_input_grad[0]:
-            grad_x = linear(grad, weight.t(), None, "none", [], "")
-        if ctx.needs_input_grad[1]:
-            grad_weight = linear(grad.t(), x.t(), None, "none", [], "")
-        if ctx.needs_input_grad[2]:
-            grad_bias = grad.sum(0)
-        return grad_x, grad_weight, grad_bias
-
-
-def _cpu_autocast():
-    try:
-        return torch.is_autocast_enabled("cpu")
-    except TypeError:  # torch < 2.4 has no device argument
-        return torch.is_autocast_cpu_enabled()
-
-
 def _linear_relu(x, weight, bias):
-    """``relu(x @ weight.T + bias)``: on oneDNN for fp32 CPU tensors where it is built in."""
-    if (
-        x.device.type == "cpu"
-        and x.dtype == weight.dtype == torch.float32
-        and bias is not None
-        and not _cpu_autocast()
-        and _onednn_linear() is not None
-    ):
-        return _OneDNNLinearReLU.apply(x, weight, bias)
+    """``relu(x @ weight.T + bias)`` with torch's public ``addmm`` and an in-place ReLU."""
     out = x @ weight.t() if bias is None else torch.addmm(bias, x, weight.t())
     return torch.relu_(out)
 
@@ -218,10 +156,9 @@ class ECD3DCNN(nn.Module):
     voxels of the cube only.
 
     With :class:`PatchConv3d` layers the two convolutions run as two matrix
-    products on patches gathered once (``_patch_features``), the second on
-    torch's oneDNN kernels where torch has them (fp32 on an x86-64 CPU): at D=60, batch
-    32, a training step reaches 73 to 76% of the CPU's fp32 matmul rate against
-    33 to 35% with ``nn.Conv3d`` (``benchmarks/bench_flop_rate.py``).
+    products on patches gathered once (``_patch_features``), with torch's public
+    ``addmm``: at D=60, batch 32, a training step reaches MATMUL_SHARE of the CPU's fp32
+    matmul rate against 33 to 35% with ``nn.Conv3d`` (``benchmarks/bench_flop_rate.py``).
     """
 
     def __init__(
