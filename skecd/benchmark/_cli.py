@@ -75,6 +75,16 @@ def _one_line_error(parser):
     parser.error = error
 
 
+class _DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Appends "(default: X)" only where the help does not say it and X means something."""
+
+    def _get_help_string(self, action):
+        text = action.help or ""
+        if "default" in text or action.default in (None, False, argparse.SUPPRESS):
+            return text
+        return super()._get_help_string(action)
+
+
 def add_parser(subparsers):
     """Register the ``benchmark`` subcommand on ``subparsers`` (an argparse object)."""
     p = subparsers.add_parser(
@@ -90,7 +100,7 @@ def add_parser(subparsers):
             "transfer (Fm-3m to the other space groups) and locso (leave one crystal system "
             "out) protocols apply."
         ),
-        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+        formatter_class=_DefaultsHelpFormatter,
     )
     _add_selection_options(p)
     _add_settings_options(p)
@@ -167,7 +177,12 @@ def _add_settings_options(p):
         "stop after this many epochs without a lower validation loss, keeping the best "
         "epoch (--epochs is then the cap); default: train every epoch",
     )
-    p.add_argument("--batch-size", type=_int_at_least(1), default=d["batch_size"])
+    p.add_argument(
+        "--batch-size",
+        type=_int_at_least(1),
+        default=d["batch_size"],
+        help="samples per training batch of the networks",
+    )
     p.add_argument(
         "--n-estimators",
         type=_int_at_least(1),
@@ -181,7 +196,12 @@ def _add_settings_options(p):
         default=d["n_jobs"],
         help="parallel jobs of featurisers and forests, and torch threads",
     )
-    p.add_argument("--seed", type=int, default=d["seed"])
+    p.add_argument(
+        "--seed",
+        type=int,
+        default=d["seed"],
+        help="random seed of the splits, the subset (--max-samples) and every model",
+    )
 
 
 def _add_protocol_options(p):
@@ -220,10 +240,22 @@ def _add_output_options(p):
 
 
 def _list_models():
-    for name, spec in MODELS.items():
-        quick = " (quick)" if spec.quick else ""
-        joint = " (learns the targets jointly)" if spec.joint_targets else ""
-        print(f"{name:24s} {spec.label:22s} {spec.description}{joint}{quick}")
+    """Print the registry as aligned columns: name, label, what the model is."""
+    rows = [
+        (
+            name,
+            spec.label,
+            spec.description
+            + (" (learns the targets jointly)" if spec.joint_targets else "")
+            + (" (quick)" if spec.quick else ""),
+        )
+        for name, spec in MODELS.items()
+    ]
+    name_width = max(len(r[0]) for r in rows)
+    label_width = max(len(r[1]) for r in rows)
+    print(f"{'NAME':{name_width}s}  {'LABEL':{label_width}s}  DESCRIPTION")
+    for name, label, description in rows:
+        print(f"{name:{name_width}s}  {label:{label_width}s}  {description}")
     return 0
 
 

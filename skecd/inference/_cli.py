@@ -307,30 +307,33 @@ def _resolve_model(name):
         raise _UsageError(str(exc)) from exc
 
 
+# Targets whose unit is known: their output columns say it (K_VRH_GPa, K_VRH_std_GPa).
+_UNITS = {"K_VRH": "GPa", "G_VRH": "GPa"}
+
+
 def _write_rows(rows, targets, fmt, stream):
-    columns = ["id", "formula"]
+    columns = {"id": "id", "formula": "formula"}  # key of a row -> output column
     for t in targets:
-        columns += [t, f"{t}_std"]
-    columns += ["density_source", "warnings", "seconds"]
+        unit = f"_{_UNITS[t]}" if t in _UNITS else ""
+        columns[t] = f"{t}{unit}"
+        columns[f"{t}_std"] = f"{t}_std{unit}"
+    columns.update(density_source="density_source", warnings="warnings", seconds="seconds")
 
     def value(v):  # no spread: null in JSON, an empty cell in CSV
         return None if isinstance(v, float) and v != v else v
 
     if fmt == "json":
-        data = [{c: value(r.get(c)) for c in columns} for r in rows]
+        data = [{name: value(r.get(key)) for key, name in columns.items()} for r in rows]
         stream.write(json.dumps(data, indent=1) + "\n")
         return
     import csv
 
-    writer = csv.DictWriter(stream, fieldnames=columns, extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
+    writer = csv.writer(stream, lineterminator="\n")
+    writer.writerow(columns.values())
     for r in rows:
         writer.writerow(
-            {
-                c: (f"{v:.6g}" if isinstance(v, float) else v)
-                for c in columns
-                for v in [value(r.get(c))]
-            }
+            f"{v:.6g}" if isinstance(v, float) else ("" if v is None else v)
+            for v in (value(r.get(key)) for key in columns)
         )
 
 

@@ -198,7 +198,10 @@ def _read_table(path):
 
     path = Path(path)
     if not path.is_file():
-        raise FileNotFoundError(f"No such table: {str(path)!r}")
+        raise FileNotFoundError(
+            f"No such table: {str(path)!r} (--data takes 'fcc', the bundled Fm-3m set, "
+            "'all', the extended set, or a CSV/JSON table of your own)"
+        )
     low = path.name.lower()
     try:
         if low.endswith((".json", ".json.gz")):

@@ -109,6 +109,7 @@ def _paw_valence(setup_dir, symbol):
     return float(re.search(r'<atom [^>]*valence="([0-9.]+)"', head).group(1))
 
 
+@pytest.mark.gpaw
 def test_valence_count_is_sum_of_paw_valences(fcc):
     gpaw_data = pytest.importorskip(
         "gpaw_data", reason="gpaw-data (GPAW's PAW setups) is not installed"

@@ -68,8 +68,8 @@ def test_spread_reaches_the_predict_output(fitted, capsys):
         # skecd predict takes one file at a time: the same, to the bit, as a batch of one
         one_mean, one_std = model[-1].predict(Xt[i : i + 1], return_std=True)
         for j, target in enumerate(("K_VRH", "G_VRH")):
-            assert row[target] == one_mean[0, j] == pytest.approx(mean[i, j], rel=1e-6)
-            assert row[f"{target}_std"] == one_std[0, j] > 0
+            assert row[f"{target}_GPa"] == one_mean[0, j] == pytest.approx(mean[i, j], rel=1e-6)
+            assert row[f"{target}_std_GPa"] == one_std[0, j] > 0
 
 
 def test_density_only_fusion_has_no_composition_features():

@@ -183,6 +183,18 @@ def test_predict_chgcars_structures_and_bad_files(magpie_model, tmp_path, capsys
     errors = captured.err.strip().splitlines()
     assert len(errors) == 1 and "broken.CHGCAR" in errors[0]
     rows = _rows(captured.out)
+    # the header says the unit of each modulus
+    assert list(rows[0]) == [
+        "id",
+        "formula",
+        "K_VRH_GPa",
+        "K_VRH_std_GPa",
+        "G_VRH_GPa",
+        "G_VRH_std_GPa",
+        "density_source",
+        "warnings",
+        "seconds",
+    ]
     assert [r["formula"] for r in rows] == [
         "Si",
         "Fe3O4",
@@ -191,9 +203,9 @@ def test_predict_chgcars_structures_and_bad_files(magpie_model, tmp_path, capsys
     ]
     model = load_model(magpie_model)
     y, std = predict_with_std(model, [structure])
-    assert float(rows[2]["K_VRH"]) == pytest.approx(y[0, 0], rel=1e-5)
-    assert float(rows[2]["G_VRH_std"]) == pytest.approx(std[0, 1], rel=1e-5)
-    assert all(float(r["K_VRH_std"]) > 0 for r in rows)
+    assert float(rows[2]["K_VRH_GPa"]) == pytest.approx(y[0, 0], rel=1e-5)
+    assert float(rows[2]["G_VRH_std_GPa"]) == pytest.approx(std[0, 1], rel=1e-5)
+    assert all(float(r["K_VRH_std_GPa"]) > 0 for r in rows)
     assert "trigonal (R-3m) not in training" in rows[1]["warnings"]
     assert rows[2]["warnings"] == ""  # a training structure: nothing to warn about
 
@@ -321,4 +333,4 @@ def test_predict_cube_file(tmp_path, capsys):
     assert cube_row["density_source"] == "cube file"
     assert "cube file density but the model was trained on GPAW" in cube_row["warnings"]
     # the same density in another file format: the same prediction to ASE's 5 digits
-    assert float(cube_row["K_VRH"]) == pytest.approx(float(chgcar_row["K_VRH"]), rel=2e-2)
+    assert float(cube_row["K_VRH_GPa"]) == pytest.approx(float(chgcar_row["K_VRH_GPa"]), rel=2e-2)
