@@ -176,6 +176,7 @@ def test_descriptor_names_and_validation():
         LocalDensityFeaturizer(n_points=0).fit()
 
 
+@pytest.mark.slow  # tens of seconds of training on 2 cores
 def test_single_target_pipeline_and_clone(data):
     model = make_pipeline(
         LocalDensityFeaturizer(n_points=216),

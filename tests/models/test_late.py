@@ -119,6 +119,7 @@ def radial_fit():
     return model, late, X, data.target[:48]
 
 
+@pytest.mark.slow  # tens of seconds of training on 2 cores
 def test_radial_ensemble_learns_and_averages_its_two_networks(radial_fit):
     model, late, X, y = radial_fit
     pred = late.predict(X[:40])
@@ -138,6 +139,7 @@ def test_radial_ensemble_learns_and_averages_its_two_networks(radial_fit):
     assert not np.allclose(late.named_estimators_.sqrt.predict(shuffled), sqrt_part)
 
 
+@pytest.mark.slow  # tens of seconds of training on 2 cores
 def test_radial_ensemble_spread_and_model_file(radial_fit, tmp_path):
     model, late, X, _ = radial_fit
     data = load_fcc_elastic()
@@ -151,6 +153,7 @@ def test_radial_ensemble_spread_and_model_file(radial_fit, tmp_path):
     )
 
 
+@pytest.mark.slow  # tens of seconds of training on 2 cores
 def test_radial_late_fusion_learns_and_each_part_reads_its_columns(tmp_path):
     data = load_fcc_elastic()
     model = make_radial_late_fusion(n_estimators=20, random_state=0)  # its own 300 epochs
