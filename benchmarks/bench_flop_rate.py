@@ -34,6 +34,7 @@ from skecd.models import ECD3DCNN, InvariantECDNet, SEProjectedCNN
 
 RESULTS = Path(__file__).resolve().parent / "results" / "flop_rate.json"
 
+
 def _matmul_rate(n=2048, repeats=10):
     a, b = torch.randn(n, n), torch.randn(n, n)
     a @ b
