@@ -293,6 +293,12 @@ def _resolve_model(name):
     if name is None:
         name = pretrained.DEFAULT_PRETRAINED
     path = Path(name)
+    if path.is_file() and name in pretrained.available_models():
+        raise _UsageError(  # a bare name: a local file must not silently replace a shipped model
+            f"--model {name!r} names both a shipped model and the file {str(path.resolve())!r}: "
+            f"pass {str(pretrained.get_model_path(name))!r} for the shipped one, "
+            f"or ./{name} for the file"
+        )
     if not path.is_file():
         if name in pretrained.available_models():
             path = pretrained.get_model_path(name)

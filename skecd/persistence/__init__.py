@@ -10,6 +10,7 @@ anything else or come from a newer format version (:class:`ModelFileError`).
 from ._format import (
     FORMAT_VERSION,
     ModelFileError,
+    ModelVersionWarning,
     describe_estimator,
     load_model,
     read_manifest,
@@ -19,6 +20,7 @@ from ._format import (
 __all__ = [
     "FORMAT_VERSION",
     "ModelFileError",
+    "ModelVersionWarning",
     "describe_estimator",
     "load_model",
     "read_manifest",

@@ -27,10 +27,10 @@ from torch.optim import lr_scheduler
 
 __all__ = [
     "allowed_object",
+    "allowed_type_names",
     "decode",
     "encode",
     "object_name",
-    "skops_trusted_types",
 ]
 
 
@@ -146,20 +146,15 @@ def object_name(obj):
     return name
 
 
-def skops_trusted_types():
-    """Names of the types ``skops.io`` may build when loading the scikit-learn part.
+def allowed_type_names():
+    """Names of the classes on the allow-list (the types a model file may build).
 
     Returns
     -------
     list of str
-        The skecd transformers and estimators, the scikit-learn estimators of the
-        allow-list, and the internal types they hold (the trees' ``Tree``).
+        ``module.QualifiedName`` of every allow-listed class, sorted.
     """
-    from ._format import _NetRef, _Rebuild
-
-    names = [n for n, o in _objects().items() if inspect.isclass(o)]
-    names += ["sklearn.tree._tree.Tree", _name(_NetRef), _name(_Rebuild)]
-    return sorted(set(names))
+    return sorted(n for n, o in _objects().items() if inspect.isclass(o))
 
 
 # --------------------------------------------------------------- JSON codec

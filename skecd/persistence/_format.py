@@ -18,9 +18,12 @@ types); none of them unpickles, and every class is looked up in the allow-list o
 from __future__ import annotations
 
 import datetime
+import hashlib
+import io
 import json
 import os
 import platform
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -30,11 +33,13 @@ from sklearn.base import BaseEstimator
 from skorch import NeuralNet
 
 from .._version import __version__
-from ._allowlist import allowed_object, decode, encode, object_name, skops_trusted_types
+from ..utils._atomic import atomic_write
+from ._allowlist import allowed_object, allowed_type_names, decode, encode, object_name
 
 __all__ = [
     "FORMAT_VERSION",
     "ModelFileError",
+    "ModelVersionWarning",
     "describe_estimator",
     "load_model",
     "read_manifest",
@@ -64,8 +69,27 @@ _NET_RUNTIME = {
 }
 
 
+#: Largest size a member of a model file (or of its ``estimator.skops`` archive) may
+#: inflate to, and the largest inflation ratio of a member over 16 MiB: a forest of
+#: 500 trees on 10,000 materials stays far below both, a zip bomb does not.
+_MAX_MEMBER_BYTES = 2 << 30
+_MAX_RATIO = 200
+_RATIO_FLOOR = 16 << 20
+# Keys of the manifest: the SHA-256 of each member, and of the manifest without it.
+_CHECKSUMS = "checksums"
+
+
 class ModelFileError(ValueError):
     """A model file is malformed, tampered with, or from a newer skecd."""
+
+
+class ModelVersionWarning(UserWarning):
+    """A model file was saved by another version of skecd or scikit-learn.
+
+    Like scikit-learn's ``InconsistentVersionWarning``: the file loads, but
+    estimators may behave differently under other versions; retrain or check
+    the predictions.
+    """
 
 
 class _NetRef(BaseEstimator):
@@ -189,6 +213,24 @@ def _json_bytes(obj):
     return json.dumps(obj, indent=1, sort_keys=True, allow_nan=True).encode("utf-8")
 
 
+def _sha256(data):
+    return hashlib.sha256(data).hexdigest()
+
+
+def _manifest_digest(manifest):
+    """SHA-256 of the manifest's content without its checksums (key order, spacing aside)."""
+    body = {k: v for k, v in manifest.items() if k != _CHECKSUMS}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), allow_nan=True)
+    return _sha256(text.encode("utf-8"))
+
+
+def _checksums(manifest, members):
+    """The checksums a manifest records for itself and the other ``members`` (bytes)."""
+    sums = {name: _sha256(data) for name, data in sorted(members.items())}
+    sums[_MANIFEST] = _manifest_digest(manifest)
+    return sums
+
+
 def save_model(estimator, path, metadata=None, *, weights_dtype="float32"):
     """Save a fitted estimator to one file that loads without running code from it.
 
@@ -265,36 +307,68 @@ def save_model(estimator, path, metadata=None, *, weights_dtype="float32"):
         "metadata": metadata or {},
     }
     json.dumps(manifest["metadata"])  # raises TypeError here if not JSON-serialisable
+    members = {_SKOPS: skops_bytes, _NETWORKS: _json_bytes(networks)}
+    if tensors:
+        members[_WEIGHTS] = save_tensors(tensors)
+    manifest[_CHECKSUMS] = _checksums(manifest, members)
     path = Path(path)
-    tmp = path.with_name(path.name + ".part")
-    with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+    # A temporary file of its own in the destination's folder (atomic_write), renamed
+    # over ``path`` when complete: concurrent saves to one path never share it.
+    with atomic_write(path, "wb") as fh, zipfile.ZipFile(fh, "w", zipfile.ZIP_DEFLATED) as zf:
         zf.writestr(_MANIFEST, _json_bytes(manifest))
-        zf.writestr(_SKOPS, skops_bytes)
-        zf.writestr(_NETWORKS, _json_bytes(networks))
-        if tensors:
-            zf.writestr(_WEIGHTS, save_tensors(tensors))
-    os.replace(tmp, path)
+        for name, data in members.items():
+            zf.writestr(name, data)
     return path
 
 
 # ---------------------------------------------------------------------- load
+def _check_sizes(path, infos, where=""):
+    """Refuse members that would inflate beyond the caps, before inflating any."""
+    for info in infos:
+        ratio = info.file_size / max(info.compress_size, 1)
+        if info.file_size > _MAX_MEMBER_BYTES or (
+            info.file_size > _RATIO_FLOOR and ratio > _MAX_RATIO
+        ):
+            raise ModelFileError(
+                f"{path}: refused: {where}{info.filename} declares {info.file_size:,} bytes "
+                f"({ratio:.0f} times its compressed size); a model file member is at most "
+                f"{_MAX_MEMBER_BYTES:,} bytes and {_MAX_RATIO} times its compressed size"
+            )
+
+
+def _read_capped(path, zf, info):
+    """The bytes of one member; never more than its declared (and checked) size."""
+    with zf.open(info) as fh:
+        data = fh.read(info.file_size + 1)
+    if len(data) != info.file_size:
+        raise ModelFileError(f"{path}: {info.filename} does not hold its declared size; refused")
+    return data
+
+
 def _read_members(path):
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as exc:
         raise ModelFileError(f"{path}: not a skecd model file ({exc})") from exc
     with zf:
-        names = set(zf.namelist())
+        infos = zf.infolist()
+        names = {info.filename for info in infos}
         unknown = sorted(names - _MEMBERS)
         if unknown:
             raise ModelFileError(
                 f"{path}: refused: the file holds {unknown}, which a skecd model file never "
                 f"contains (expected only {sorted(_MEMBERS)}); it may have been tampered with"
             )
+        if len(infos) != len(names):
+            raise ModelFileError(f"{path}: refused: a member appears twice in the archive")
         missing = sorted({_MANIFEST, _SKOPS, _NETWORKS} - names)
         if missing:
             raise ModelFileError(f"{path}: not a complete skecd model file (missing {missing})")
-        return {name: zf.read(name) for name in names}
+        _check_sizes(path, infos)
+        try:
+            return {info.filename: _read_capped(path, zf, info) for info in infos}
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise ModelFileError(f"{path}: damaged model file ({exc}); refused") from exc
 
 
 def _parse_json(path, name, data):
@@ -318,10 +392,73 @@ def _check_manifest(path, manifest):
         )
 
 
+def _check_checksums(path, manifest, members):
+    """Refuse a file whose members or manifest changed after :func:`save_model` wrote it.
+
+    Files saved before the checksums were recorded have none and are not checked. The
+    checksums catch an edited or damaged file, not a forger who recomputes them: a
+    model file is as trustworthy as its source.
+    """
+    recorded = manifest.get(_CHECKSUMS)
+    if recorded is None:
+        return
+    if not isinstance(recorded, dict):
+        raise ModelFileError(f"{path}: the manifest's {_CHECKSUMS!r} is not a JSON object")
+    others = {k: v for k, v in members.items() if k != _MANIFEST}
+    actual = _checksums(manifest, others)
+    for name in sorted(set(actual) | set(recorded)):
+        if recorded.get(name) != actual.get(name):
+            raise ModelFileError(
+                f"{path}: refused: {name} does not match the checksum saved with it: the file "
+                "was modified or damaged after it was saved"
+            )
+
+
+def _warn_versions(path, manifest):
+    """Warn when the file comes from another skecd or scikit-learn (it may behave differently)."""
+    import sklearn
+
+    env = manifest.get("environment")
+    env = env if isinstance(env, dict) else {}
+    saved = {"skecd": manifest.get("skecd_version"), "scikit-learn": env.get("sklearn")}
+    running = {"skecd": __version__, "scikit-learn": sklearn.__version__}
+    other = [f"{k} {saved[k]} (running {running[k]})" for k in saved if saved[k] != running[k]]
+    if other:
+        warnings.warn(
+            f"{path} was saved with {' and '.join(other)}: its estimators may predict "
+            "differently under these versions; retrain it, or check its predictions",
+            ModelVersionWarning,
+            stacklevel=3,
+        )
+
+
+def skops_trusted_types():
+    """Names of the types ``skops.io`` may build when loading the scikit-learn part.
+
+    Returns
+    -------
+    list of str
+        The skecd transformers and estimators, the scikit-learn estimators of the
+        allow-list, the internal types they hold (the trees' ``Tree``) and this
+        module's stand-ins for networks and rebuilt attributes.
+    """
+    names = allowed_type_names() + ["sklearn.tree._tree.Tree"]
+    names += [f"{c.__module__}.{c.__qualname__}" for c in (_NetRef, _Rebuild)]
+    return sorted(set(names))
+
+
 def _load_skeleton(path, data):
     import skops.io as sio
 
     trusted = skops_trusted_types()
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as inner:
+            infos = inner.infolist()
+    except zipfile.BadZipFile as exc:
+        raise ModelFileError(
+            f"{path}: {_SKOPS} is not a valid skops file ({exc}); refused"
+        ) from exc
+    _check_sizes(path, infos, where=f"{_SKOPS}/")  # skops' own zip: capped like the file's
     try:
         untrusted = sio.get_untrusted_types(data=data)
     except Exception as exc:  # skops raises several types on a malformed archive
@@ -339,7 +476,7 @@ def _load_skeleton(path, data):
         raise ModelFileError(f"{path}: could not load {_SKOPS} ({exc}); refused") from exc
 
 
-def _load_net(path, key, record, tensors):
+def _load_net(path, key, record, tensors, weights_dtype):
     from skorch import NeuralNet as _NeuralNet
 
     try:
@@ -360,6 +497,7 @@ def _load_net(path, key, record, tensors):
         raise ModelFileError(f"{path}: network {key!r}: {exc}") from exc
     prefix = f"{key}/"
     state = {k[len(prefix) :]: t for k, t in tensors.items() if k.startswith(prefix)}
+    _check_weights(path, key, net, state, weights_dtype)
     # initialize() draws random initial weights; fork the RNG so loading leaves
     # torch's global random state as it was (the weights are replaced below).
     with torch.random.fork_rng():
@@ -377,6 +515,52 @@ def _load_net(path, key, record, tensors):
         raise ModelFileError(f"{path}: weights of network {key!r} do not fit it: {exc}") from exc
     net.module_.eval()
     return net
+
+
+def _meta_state(net):
+    """The network's ``state_dict`` shapes and types, built on torch's "meta" device.
+
+    Nothing is allocated, so sizes a tampered file declares (``hidden_widths`` of
+    300,000) are compared with its weights before the real network is built.
+    """
+    # skorch lets module_ be set only inside its init context (a private helper).
+    with torch.device("meta"), net._current_init_context("module"):
+        net.initialize_module()
+    meta = {
+        name: (None if torch.nn.parameter.is_lazy(t) else tuple(t.shape), t.dtype)
+        for name, t in net.module_.state_dict().items()
+    }
+    del net.module_
+    return meta
+
+
+def _check_weights(path, key, net, state, weights_dtype):
+    """Refuse weights of another shape or type than the network its JSON describes."""
+    try:
+        meta = _meta_state(net)
+    except Exception as exc:  # any error of a module's constructor on these parameters
+        raise ModelFileError(f"{path}: network {key!r} cannot be built: {exc}") from exc
+    where = f"{path}: weights of network {key!r}"
+    extra = sorted(set(state) - set(meta))
+    missing = sorted(set(meta) - set(state) - set(_SIZE_BUFFERS))
+    if extra or missing:
+        raise ModelFileError(
+            f"{where} do not fit it: unexpected {extra[:5]}, missing {missing[:5]}; refused"
+        )
+    for name, (shape, dtype) in meta.items():  # the module's order: first layers first
+        t = state.get(name)
+        if t is None:  # one of _SIZE_BUFFERS of an older file: rebuilt on load
+            continue
+        stored = torch.float16 if weights_dtype == "float16" and dtype.is_floating_point else dtype
+        if t.dtype not in (dtype, stored):
+            raise ModelFileError(
+                f"{where}: {name} is {t.dtype}, not {stored} as saved by skecd; refused"
+            )
+        if shape is not None and tuple(t.shape) != shape:
+            raise ModelFileError(
+                f"{where}: {name} has shape {tuple(t.shape)}, but the network's parameters "
+                f"in {_NETWORKS} make it {shape}; refused"
+            )
 
 
 _SIZE_BUFFERS = ("input_shape", "y_ndim")
@@ -420,13 +604,14 @@ def read_manifest(path):
     Raises
     ------
     ModelFileError
-        If the file is not a skecd model file, holds unexpected members, or is
-        of a newer format version.
+        If the file is not a skecd model file, holds unexpected members, is of a
+        newer format version, or was modified after it was saved.
     """
     path = os.fspath(path)
     members = _read_members(path)
     manifest = _parse_json(path, _MANIFEST, members[_MANIFEST])
     _check_manifest(path, manifest)
+    _check_checksums(path, manifest, members)
     return manifest
 
 
@@ -453,8 +638,15 @@ def load_model(path, *, return_manifest=False):
         If ``path`` does not exist.
     ModelFileError
         If the file is malformed, holds anything a model file never holds (such
-        as a pickle), names a class outside skecd's allow-list, or was written
-        in a newer format version.
+        as a pickle), names a class outside skecd's allow-list, was written
+        in a newer format version, was modified after it was saved (its checksums),
+        holds weights of another type or shape than its networks, or a member
+        that inflates beyond the size caps (a zip bomb).
+
+    Warns
+    -----
+    ModelVersionWarning
+        If the file was saved by another version of skecd or scikit-learn.
     """
     from safetensors import SafetensorError
     from safetensors.torch import load as load_tensors
@@ -465,9 +657,14 @@ def load_model(path, *, return_manifest=False):
     members = _read_members(path)
     manifest = _parse_json(path, _MANIFEST, members[_MANIFEST])
     _check_manifest(path, manifest)
+    _check_checksums(path, manifest, members)
+    _warn_versions(path, manifest)
     networks = _parse_json(path, _NETWORKS, members[_NETWORKS])
-    if not isinstance(networks, dict):
-        raise ModelFileError(f"{path}: {_NETWORKS} is not a JSON object")
+    if not isinstance(networks, dict) or not all(isinstance(r, dict) for r in networks.values()):
+        raise ModelFileError(f"{path}: {_NETWORKS} is not a JSON object of network records")
+    weights_dtype = manifest.get("weights_dtype", "float32")
+    if weights_dtype not in ("float32", "float16"):
+        raise ModelFileError(f"{path}: the manifest's weights_dtype {weights_dtype!r} is unknown")
     tensors = {}
     if _WEIGHTS in members:
         try:
@@ -476,9 +673,16 @@ def load_model(path, *, return_manifest=False):
             raise ModelFileError(
                 f"{path}: {_WEIGHTS} is not a safetensors file ({exc}); refused"
             ) from exc
-    elif any(r.get("initialized") for r in networks.values() if isinstance(r, dict)):
+    elif any(r.get("initialized") for r in networks.values()):
         raise ModelFileError(f"{path}: fitted networks but no {_WEIGHTS}")
+    fitted = {key for key, r in networks.items() if r.get("initialized")}
+    stray = sorted(k for k in tensors if k.split("/", 1)[0] not in fitted)
+    if stray:
+        raise ModelFileError(
+            f"{path}: refused: {_WEIGHTS} holds tensors of no fitted network in "
+            f"{_NETWORKS}: {stray[:5]}" + (f" and {len(stray) - 5} more" if len(stray) > 5 else "")
+        )
     skeleton = _load_skeleton(path, members[_SKOPS])
-    nets = {key: _load_net(path, key, rec, tensors) for key, rec in networks.items()}
+    nets = {key: _load_net(path, key, rec, tensors, weights_dtype) for key, rec in networks.items()}
     estimator = _restore(skeleton, nets, _rebuilders())
     return (estimator, manifest) if return_manifest else estimator

@@ -3,8 +3,10 @@
 The data go to a temporary file in the destination's directory (so that the
 final rename stays on one file system), are flushed and fsync'ed, and the
 temporary file is renamed over the destination with :func:`os.replace`, which
-is atomic on POSIX and Windows. A process killed during the write leaves at
-most a ``.<name>.<pid>.part`` file, never a truncated destination;
+is atomic on POSIX and Windows. Each write has a temporary file of its own
+(``.<name>.<random>.<pid>.part``), so concurrent writers of one destination
+never share one: the last to finish wins, whole. A process killed during the
+write leaves at most such a file, never a truncated destination;
 :func:`remove_partial_files` clears those on the next run.
 """
 
@@ -12,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 from pathlib import Path
 
 __all__ = ["PART_SUFFIX", "atomic_write", "remove_partial_files"]
@@ -53,9 +56,10 @@ def atomic_write(path, mode="w", **open_kwargs):
         raise ValueError(f"mode must be 'w' or 'wb', got {mode!r}")
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}{PART_SUFFIX}")
+    # A random part of its own, created exclusively ("x"), with the umask's permissions.
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.{os.getpid()}{PART_SUFFIX}")
     try:
-        with open(tmp, mode, **open_kwargs) as fh:
+        with open(tmp, mode.replace("w", "x"), **open_kwargs) as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())

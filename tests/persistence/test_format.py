@@ -71,13 +71,24 @@ def test_float16_weights_are_smaller_and_close(data, tmp_path):
 
 
 def _rewrite(src, dst, replace=None, add=None):
-    with zipfile.ZipFile(src) as zin, zipfile.ZipFile(dst, "w") as zout:
-        for item in zin.namelist():
-            data = zin.read(item)
-            if replace and item in replace:
-                data = replace[item](data)
-            zout.writestr(item, data)
-        for item, data in (add or {}).items():
+    """Copy a model file changing members, with its checksums recomputed (as a forger
+    would), so that the checks behind the checksums are the ones tested."""
+    from skecd.persistence._format import _checksums
+
+    with zipfile.ZipFile(src) as zin:
+        members = {item: zin.read(item) for item in zin.namelist()}
+    for item, change in (replace or {}).items():
+        members[item] = change(members[item])
+    members.update(add or {})
+    try:
+        manifest = json.loads(members["manifest.json"])
+        others = {k: v for k, v in members.items() if k != "manifest.json"}
+        manifest["checksums"] = _checksums(manifest, others)
+        members["manifest.json"] = json.dumps(manifest).encode()
+    except (ValueError, KeyError):  # a manifest replaced by something else: keep it
+        pass
+    with zipfile.ZipFile(dst, "w") as zout:
+        for item, data in members.items():
             zout.writestr(item, data)
     return dst
 

@@ -87,3 +87,19 @@ def test_shipped_model_predicts_chgcars(name):
     # Fe3O4 is trigonal: flagged exactly when no trigonal crystal was in training
     trained_on = manifest["metadata"]["coverage"]["crystal_systems"]
     assert ("crystal system trigonal" in rows[1]["warnings"]) == ("trigonal" not in trained_on)
+
+
+def test_a_local_file_named_like_a_shipped_model_does_not_shadow_it(tmp_path, monkeypatch, capsys):
+    from skecd.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / DEFAULT_PRETRAINED).write_bytes(get_model_path().read_bytes())
+    chgcar = str(next(iter(get_sample_chgcar_paths().values())))
+    args = ["predict", "--model", DEFAULT_PRETRAINED, chgcar, "--no-progress"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1
+    assert f"--model {DEFAULT_PRETRAINED!r} names both a shipped model and the file" in err
+    # either one, named without ambiguity, is used
+    assert main(["predict", "--model", f"./{DEFAULT_PRETRAINED}", chgcar, "--no-progress"]) == 0
+    assert main(["predict", "--model", str(get_model_path()), chgcar, "--no-progress"]) == 0
