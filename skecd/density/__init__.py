@@ -9,7 +9,7 @@ GPAW is imported only when a density is computed; without it those functions
 raise an ImportError that says how to install it.
 """
 
-from ._builder import build_densities, read_structure_records
+from ._builder import build_densities
 from ._gpaw import compute_density, import_gpaw
 from ._settings import (
     GPAW_SETTINGS,
@@ -18,7 +18,7 @@ from ._settings import (
     initial_magnetic_moments,
     primitive_standard_cell,
 )
-from ._structures import read_structures
+from ._structures import read_structure_records, read_structures
 
 __all__ = [
     "GPAW_SETTINGS",

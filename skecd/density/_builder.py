@@ -2,84 +2,31 @@
 
 from __future__ import annotations
 
-import gzip
 import importlib
 import json
 import os
 import platform
 import time
 import traceback
+import warnings
+import zipfile
 from pathlib import Path
 
 import numpy as np
 from joblib import Parallel, delayed
-from pymatgen.core import Structure
 from tqdm.auto import tqdm
 
 from ..io import read_gpaw_npz, write_gpaw_npz
 from ..utils import parallel_backend
-from ..utils._atomic import atomic_write
+from ..utils._atomic import atomic_write, remove_partial_files
 from ._gpaw import compute_density, import_gpaw
 from ._settings import describe_settings, estimated_cost
-from ._structures import read_structures
+from ._structures import check_records, read_structures
 
-__all__ = ["build_densities", "read_structure_records"]
+__all__ = ["build_densities"]
 
 MANIFEST_NAME = "MANIFEST.json"
 FAILURES_NAME = "failures.json"
-
-
-def read_structure_records(path):
-    """Read a JSON list of structure records (optionally gzipped).
-
-    Parameters
-    ----------
-    path : str or path-like
-        A ``.json`` or ``.json.gz`` file holding a list of objects, each with a
-        ``material_id`` (a string, used as the output file name) and a
-        ``structure`` (pymatgen ``Structure.as_dict()``); other keys (such as
-        ``formula``, ``K_VRH``) are ignored. The bundled
-        ``fcc_fm3m_elastic.json.gz`` (see
-        :func:`skecd.datasets.load_fcc_elastic_structures`) has this layout.
-
-    Returns
-    -------
-    list of dict
-        ``{"material_id": str, "structure": Structure}`` in file order.
-
-    Raises
-    ------
-    ValueError
-        Naming the file and the index of the first bad record, or a repeated id.
-    """
-    path = Path(path)
-    opener = gzip.open if path.name.endswith(".gz") else open
-    try:
-        with opener(path, "rt", encoding="utf-8") as fh:
-            raw = json.load(fh)
-    except FileNotFoundError:
-        raise FileNotFoundError(f"No such structures file: {str(path)!r}") from None
-    except (OSError, ValueError) as exc:
-        raise ValueError(f"Could not read structures file {str(path)!r}: {exc}") from exc
-    if not isinstance(raw, list):
-        raise ValueError(f"{path}: expected a JSON list of records, got {type(raw).__name__}")
-    records, seen = [], set()
-    for index, item in enumerate(raw):
-        where = f"{path}, record {index}"
-        if not isinstance(item, dict) or "material_id" not in item or "structure" not in item:
-            raise ValueError(f"{where}: needs the keys 'material_id' and 'structure'")
-        mid = item["material_id"]
-        if not isinstance(mid, str) or not mid or os.sep in mid or mid.startswith("."):
-            raise ValueError(f"{where}: material_id {mid!r} cannot name a file")
-        if mid in seen:
-            raise ValueError(f"{where}: material_id {mid!r} appears twice")
-        seen.add(mid)
-        try:
-            structure = Structure.from_dict(item["structure"])
-        except Exception as exc:
-            raise ValueError(f"{where} ({mid}): invalid structure: {exc}") from exc
-        records.append({"material_id": mid, "structure": structure})
-    return records
 
 
 #: Encoding of the files the builder writes: lossless, 27% smaller than numpy's deflate on
@@ -151,8 +98,55 @@ def _write_json(path, obj):
         json.dump(obj, fh, indent=1, default=float)
 
 
-def _read_json(path, default):
-    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else default
+def _set_aside(path):
+    """Rename a damaged file to ``<name>.damaged`` (kept for inspection); return the new path."""
+    aside = path.with_name(path.name + ".damaged")
+    os.replace(path, aside)
+    return aside
+
+
+def _read_record(path, valid, what):
+    """The JSON content of ``path``; None if it is missing, or damaged (set aside, warned).
+
+    ``valid`` checks the parsed content; ``what`` says how the run copes without it.
+    """
+    if not path.is_file():
+        return None
+    try:
+        content = json.loads(path.read_text(encoding="utf-8"))
+        problem = None if valid(content) else "not the layout skecd writes"
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        problem = f"{type(exc).__name__}: {exc}"
+    if problem is None:
+        return content
+    aside = _set_aside(path)
+    warnings.warn(
+        f"{path} is damaged ({problem}): {what}; it is kept as {aside.name}", stacklevel=4
+    )
+    return None
+
+
+def _entries_valid(entries, keys=("material_id",)):
+    return isinstance(entries, list) and all(
+        isinstance(e, dict) and all(isinstance(e.get(k), str) for k in keys) for e in entries
+    )
+
+
+def _manifest_valid(manifest):
+    return (
+        isinstance(manifest, dict)
+        and _entries_valid(manifest.get("done"))
+        and _entries_valid(manifest.get("failed", []), ("material_id", "error"))
+    )
+
+
+def _npz_opens(path):
+    """A cheap check that a density file is complete: its zip directory (at the end) reads."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            return bool(zf.namelist())
+    except (OSError, zipfile.BadZipFile):
+        return False
 
 
 def _module_version(name):
@@ -190,8 +184,12 @@ def build_densities(
 
     Each density is written as ``OUTDIR/<material_id>.npz`` (the format of
     :func:`skecd.io.read_gpaw_npz`) through a temporary file that is renamed
-    when complete, so a killed run never leaves a file that looks finished;
-    ids whose ``.npz`` exists are skipped. A material that fails (for example
+    when complete, so a killed run never leaves a file that looks finished
+    (the temporary files of killed runs are removed); ids whose ``.npz`` exists
+    are skipped. A damaged ``.npz`` (truncated by a full disk or a copy) is set
+    aside as ``<material_id>.npz.damaged`` and computed again, with a warning;
+    a damaged ``MANIFEST.json`` is rebuilt from the files, and a damaged
+    ``failures.json`` from the manifest's list of failures. A material that fails (for example
     an element without a PAW setup) is recorded in ``OUTDIR/failures.json``
     and the run goes on; ``OUTDIR/MANIFEST.json`` records the code versions,
     the settings, and per material its formula, atoms, spin, grid, valence
@@ -251,11 +249,14 @@ def build_densities(
     import_gpaw()  # fail early, with the install hint, before any work
     if not isinstance(records, (list, tuple)):
         records = read_structures(records)
+    check_records(records)
     outdir = Path(outdir)
     outdir.mkdir(parents=True, exist_ok=True)
     if log_dir is not None:
         Path(log_dir).mkdir(parents=True, exist_ok=True)
+    remove_partial_files(outdir)  # left by killed writers (a live writer's are kept)
     state = _BuildState(records, outdir, _find_elsewhere(records, existing))
+    state.set_aside_damaged_files()
     todo = state.todo(retry_failed)
     if order == "cost":  # stable: equal estimates keep the file order
         todo = sorted(todo, key=_cost_or_last)
@@ -311,13 +312,53 @@ class _BuildState:
         self.elsewhere = elsewhere
         self.manifest_path = outdir / MANIFEST_NAME
         self.failures_path = outdir / FAILURES_NAME
-        earlier = _read_json(self.manifest_path, {}).get("done", [])
-        self.done = {e["material_id"]: e for e in earlier}
-        self.failed = {e["material_id"]: e for e in _read_json(self.failures_path, [])}
+        earlier = _read_record(
+            self.manifest_path,
+            _manifest_valid,
+            "its list of finished materials is rebuilt from the .npz files",
+        ) or {"done": [], "failed": []}
+        self.done = {e["material_id"]: e for e in earlier["done"]}
+        failures = _read_record(
+            self.failures_path,
+            lambda f: _entries_valid(f, ("material_id", "error")),
+            f"the failures are taken from {MANIFEST_NAME}'s list (without tracebacks)",
+        )
+        if failures is None:
+            failures = earlier.get("failed", [])
+        self.failed = {e["material_id"]: e for e in failures}
         self.n_skipped = 0
+        self._read_entries = {}
 
     def _npz(self, material_id):
         return self.outdir / f"{material_id}.npz"
+
+    def set_aside_damaged_files(self):
+        """Set aside the damaged ``.npz`` files, which are then computed again.
+
+        A file the manifest lists is checked cheaply (its zip directory reads); one it
+        does not list is read whole, as :meth:`adopt_finished_files` needs its entry.
+        """
+        for r in self.records:
+            mid = r["material_id"]
+            path = self._npz(mid)
+            if mid in self.elsewhere or not path.is_file():
+                continue
+            if mid in self.done:
+                problem = None if _npz_opens(path) else "not a complete .npz file"
+            else:
+                try:
+                    self._read_entries[mid] = _entry_from_file(path, mid)
+                    problem = None
+                except (OSError, ValueError) as exc:  # DensityFileError is a ValueError
+                    problem = str(exc).removeprefix(f"{str(path)!r}: ")
+            if problem is not None:
+                aside = _set_aside(path)
+                self.done.pop(mid, None)
+                warnings.warn(
+                    f"{path} is damaged ({problem}): it is computed again; the damaged file "
+                    f"is kept as {aside.name}",
+                    stacklevel=3,
+                )
 
     def todo(self, retry_failed):
         """The records to compute: not elsewhere, not written, not failed (unless retried).
@@ -341,8 +382,8 @@ class _BuildState:
             if mid in self.elsewhere:
                 self.done.pop(mid, None)
                 self.failed.pop(mid, None)
-            elif mid not in self.done and self._npz(mid).is_file():
-                self.done[mid] = _entry_from_file(self._npz(mid), mid)
+            elif mid not in self.done and mid in self._read_entries:
+                self.done[mid] = self._read_entries[mid]
                 self.failed.pop(mid, None)
 
     def record(self, entry):
@@ -376,7 +417,11 @@ class _BuildState:
             },
             "done": list(self.done.values()),
             "failed": [
-                {**{k: e[k] for k in ("material_id", "formula")}, "error": _first_line(e["error"])}
+                {
+                    "material_id": e["material_id"],
+                    "formula": e.get("formula"),
+                    "error": _first_line(e["error"]),
+                }
                 for e in self.failed.values()
             ],
             "elsewhere": [{"material_id": m, "directory": d} for m, d in self.elsewhere.items()],

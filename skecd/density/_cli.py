@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import sys
+from pathlib import Path
 
 from ..cli import command_help
 
@@ -82,20 +84,37 @@ def add_parser(subparsers):
     return parser
 
 
+def _fail(message, status):
+    print(f"skecd density: error: {message}", file=sys.stderr)
+    return status
+
+
 def _run(args) -> int:
     from ._builder import build_densities
 
-    manifest = build_densities(
-        args.structures,
-        args.outdir,
-        n_jobs=args.n_jobs,
-        progress=not args.no_progress,
-        log_dir=args.log_dir,
-        existing=args.existing,
-        retry_failed=args.retry_failed,
-        scheduler=args.scheduler,
-        order=args.order,
-    )
+    if not Path(args.structures).exists():
+        return _fail(f"{args.structures}: no such structures file or folder", 2)
+    for option, value in (("--outdir", args.outdir), ("--log-dir", args.log_dir)):
+        if value is not None and Path(value).exists() and not Path(value).is_dir():
+            return _fail(f"{option} {value}: exists and is not a folder", 2)
+    if args.n_jobs == 0:
+        return _fail("--n-jobs must not be 0", 2)
+    try:
+        manifest = build_densities(
+            args.structures,
+            args.outdir,
+            n_jobs=args.n_jobs,
+            progress=not args.no_progress,
+            log_dir=args.log_dir,
+            existing=args.existing,
+            retry_failed=args.retry_failed,
+            scheduler=args.scheduler,
+            order=args.order,
+        )
+    except (ImportError, ValueError, OSError) as exc:
+        # a bad structures file (its message names the file and record), no GPAW (with
+        # the install hint), an output folder that cannot be written
+        return _fail(str(exc).splitlines()[0] if str(exc).strip() else repr(exc), 1)
     counts = manifest["counts"]
     print(
         f"{counts['done']} done, {counts['failed']} failed, {counts['missing']} missing "

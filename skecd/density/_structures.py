@@ -2,15 +2,61 @@
 
 from __future__ import annotations
 
-import os
+import gzip
+import json
+import re
 from pathlib import Path
 
-__all__ = ["read_structures"]
+from pymatgen.core import Structure
+
+__all__ = ["check_material_id", "check_records", "read_structure_records", "read_structures"]
 
 # Suffixes (before an optional .gz/.bz2/.xz) that pymatgen's Structure.from_file reads.
 _STRUCTURE_SUFFIXES = (".cif", ".vasp", ".poscar", ".mcif")
 _VASP_NAMES = ("POSCAR", "CONTCAR")
 _COMPRESSED = (".gz", ".bz2", ".xz")
+
+
+# A material id names its output file on every system: letters, digits, ".", "_", "+",
+# "-", not starting with a dot (no separators, wildcards, drive letters or "..").
+_MATERIAL_ID = re.compile(r"[A-Za-z0-9_+\-][A-Za-z0-9._+\-]{0,199}")
+
+
+def check_material_id(material_id, where):
+    """Raise ``ValueError`` naming ``where`` unless ``material_id`` can name a file.
+
+    Parameters
+    ----------
+    material_id : object
+        The id to check: a str of letters, digits, ``.``, ``_``, ``+`` and
+        ``-`` (200 at most), not starting with a dot and not ``..``-relative.
+    where : str
+        The record or file it comes from, for the message.
+    """
+    if not isinstance(material_id, str) or not _MATERIAL_ID.fullmatch(material_id):
+        raise ValueError(
+            f"{where}: material_id {material_id!r} cannot name a file (use letters, digits, "
+            "'.', '_', '+' and '-', not starting with '.')"
+        )
+
+
+def check_records(records):
+    """Raise ``ValueError`` naming the record whose material id is bad or repeated.
+
+    Parameters
+    ----------
+    records : list of dict
+        ``{"material_id": str, "structure": Structure}`` as given to the builder.
+    """
+    seen = set()
+    for index, r in enumerate(records):
+        where = f"record {index}"
+        if not isinstance(r, dict) or "material_id" not in r or "structure" not in r:
+            raise ValueError(f"{where}: needs the keys 'material_id' and 'structure'")
+        check_material_id(r["material_id"], where)
+        if r["material_id"] in seen:
+            raise ValueError(f"{where}: material_id {r['material_id']!r} appears twice")
+        seen.add(r["material_id"])
 
 
 def _is_structure_file(path):
@@ -40,14 +86,64 @@ def _material_id(path):
 
 
 def _read_file(path):
-    from pymatgen.core import Structure
-
     try:
         # primitive=False keeps the cell as written; the builder standardises it itself
         structure = Structure.from_file(str(path), primitive=False)
     except Exception as exc:
         raise ValueError(f"Could not read a structure from {str(path)!r}: {exc}") from exc
     return {"material_id": _material_id(path), "structure": structure}
+
+
+def read_structure_records(path):
+    """Read a JSON list of structure records (optionally gzipped).
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.json`` or ``.json.gz`` file holding a list of objects, each with a
+        ``material_id`` (a string, used as the output file name) and a
+        ``structure`` (pymatgen ``Structure.as_dict()``); other keys (such as
+        ``formula``, ``K_VRH``) are ignored. The bundled
+        ``fcc_fm3m_elastic.json.gz`` (see
+        :func:`skecd.datasets.load_fcc_elastic_structures`) has this layout.
+
+    Returns
+    -------
+    list of dict
+        ``{"material_id": str, "structure": Structure}`` in file order.
+
+    Raises
+    ------
+    ValueError
+        Naming the file and the index of the first bad record, or a repeated id.
+    """
+    path = Path(path)
+    opener = gzip.open if path.name.endswith(".gz") else open
+    try:
+        with opener(path, "rt", encoding="utf-8") as fh:
+            raw = json.load(fh)
+    except FileNotFoundError:
+        raise FileNotFoundError(f"No such structures file: {str(path)!r}") from None
+    except (OSError, ValueError) as exc:
+        raise ValueError(f"Could not read structures file {str(path)!r}: {exc}") from exc
+    if not isinstance(raw, list):
+        raise ValueError(f"{path}: expected a JSON list of records, got {type(raw).__name__}")
+    records, seen = [], set()
+    for index, item in enumerate(raw):
+        where = f"{path}, record {index}"
+        if not isinstance(item, dict) or "material_id" not in item or "structure" not in item:
+            raise ValueError(f"{where}: needs the keys 'material_id' and 'structure'")
+        mid = item["material_id"]
+        check_material_id(mid, where)
+        if mid in seen:
+            raise ValueError(f"{where}: material_id {mid!r} appears twice")
+        seen.add(mid)
+        try:
+            structure = Structure.from_dict(item["structure"])
+        except Exception as exc:
+            raise ValueError(f"{where} ({mid}): invalid structure: {exc}") from exc
+        records.append({"material_id": mid, "structure": structure})
+    return records
 
 
 def read_structures(path):
@@ -91,8 +187,6 @@ def read_structures(path):
     >>> [r["material_id"] for r in read_structures(folder)] == raw.material_ids[:1]
     True
     """
-    from ._builder import read_structure_records
-
     path = Path(path)
     if path.is_dir():
         files = sorted(p for p in path.iterdir() if not p.name.startswith("."))
@@ -118,8 +212,7 @@ def read_structures(path):
     seen = {}
     for r, p in zip(records, files if path.is_dir() else [path]):
         mid = r["material_id"]
-        if not mid or os.sep in mid or mid.startswith("."):
-            raise ValueError(f"{p}: material id {mid!r} cannot name a file")
+        check_material_id(mid, str(p))
         if mid in seen:
             raise ValueError(f"{p}: material id {mid!r} also comes from {seen[mid]}")
         seen[mid] = p.name
