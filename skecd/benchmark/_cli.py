@@ -451,6 +451,16 @@ def _report_lines(args, plan, run, n_splits, wall):
         f"This invocation: {wall:.0f} s wall, {run.n_fitted} splits fitted, "
         f"{run.n_cached} reused from the cache.",
     ]
+    if args.quick:
+        extra += [
+            "What this is: a quick check that skecd trains and scores here (--quick: "
+            f"{QUICK_SETTINGS}, the registry's quick models), not the benchmark. Its 3D CNN "
+            f"(the paper's method) trains {plan.settings.get('epochs')} epochs on a "
+            f"{plan.settings.get('grid')}^3 grid against the paper's 60^3, so it comes last here.",
+            "Full results of every model (5-fold CV, leave-one-element-out, transfer) and the "
+            "recommended model: the benchmark page of the documentation (docs/benchmark.rst); "
+            "`skecd predict` uses the recommended shipped model by default.",
+        ]
     if run.missing:
         done = sorted({f"{p}/{m}" for p, m, _, _ in run.missing})
         extra.append(

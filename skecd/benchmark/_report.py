@@ -11,6 +11,7 @@ from ..datasets import CRYSTAL_SYSTEMS, TARGET_NAMES
 from ..utils._atomic import atomic_write
 from ._metrics import regression_metrics
 from ._models import MODELS
+from ._paper import PAPER, PAPER_TABLE2
 from ._runner import write_json
 
 __all__ = [
@@ -264,6 +265,22 @@ def _cv_markdown(rows, n_splits=None, table=markdown_table):
     return table(header, body)
 
 
+def _paper_markdown(cv_rows):
+    """The paper's Table 2 figures of the models in ``cv_rows`` that it reports (else nothing)."""
+    models = [m for m in dict.fromkeys(r["model"] for r in cv_rows) if m in PAPER_TABLE2]
+    if not models:
+        return []
+    labels = {r["model"]: r["label"] for r in cv_rows}
+    header = ["Model"] + [f"{t} R² / RMSE" for t in TARGET_NAMES]
+    body = [
+        [labels[m]] + ["{:.3f} / {:.1f}".format(*PAPER_TABLE2[m][t]) for t in TARGET_NAMES]
+        for m in models
+    ]
+    return ["", f"The paper's figures for these models ({PAPER}; not the same data):", ""] + (
+        markdown_table(header, body)
+    )
+
+
 def _loeo_markdown(rows, wins, models, table=markdown_table):
     label = {m: MODELS[m].label if m in MODELS else m for m in models}
     lines = []
@@ -344,7 +361,9 @@ def parity_plots(results, out_dir, protocol="cv", n_splits=None):
                 grid_ax.set_visible(False)
                 continue
             path = out_dir / f"parity_{protocol}_{model}_{target}.png"
-            _parity_figure(plt, *_pooled(folds), f"{folds[0]['label']}, {target}", grid_ax, path)
+            _parity_figure(
+                plt, *_pooled(folds), f"{folds[0]['label']}, {target}", grid_ax, path, pooled=True
+            )
             paths.append(path)
     grid_fig.tight_layout()
     path = out_dir / f"parity_{protocol}_all.png"
@@ -373,17 +392,18 @@ def _overview_figure(plt, n_models, n_targets):
     return fig, per_model
 
 
-def _parity_figure(plt, y_true, y_pred, title, grid_ax, path):
+def _parity_figure(plt, y_true, y_pred, title, grid_ax, path, pooled=False):
     """Draw one parity panel on ``grid_ax`` and on a figure of its own saved at ``path``."""
     fig, ax = plt.subplots(figsize=(4, 4))
     for a in (ax, grid_ax):
-        _parity(a, y_true, y_pred, title)
+        _parity(a, y_true, y_pred, title, pooled=pooled)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
-def _parity(ax, y_true, y_pred, title):
+def _parity(ax, y_true, y_pred, title, pooled=False):
+    """A parity panel; ``pooled``: the points are several splits' predictions scored together."""
     m = regression_metrics(y_true, y_pred)
     hi = 1.05 * max(float(np.max(y_true)), float(np.max(y_pred)))
     lo = min(0.0, float(np.min(y_pred)))
@@ -394,7 +414,8 @@ def _parity(ax, y_true, y_pred, title):
     ax.set_aspect("equal")
     ax.set_xlabel("DFT (GPa)")
     ax.set_ylabel("predicted (GPa)")
-    ax.set_title(f"{title}\nR$^2$={m['r2']:.3f}  RMSE={m['rmse']:.1f} GPa", fontsize=9)
+    r2 = "pooled R$^2$" if pooled else "R$^2$"
+    ax.set_title(f"{title}\n{r2}={m['r2']:.3f}  RMSE={m['rmse']:.1f} GPa", fontsize=9)
 
 
 def write_report(run, results_dir, extra_lines=()):
@@ -451,14 +472,19 @@ def _cv_section(run, plot_dir):
         "",
         f"## {n_folds}-fold cross-validation (layout of the paper's Table 2)",
         "",
-        "Mean ± standard deviation over the folds; RMSE and MAE in GPa.",
+        "Mean ± standard deviation over the folds (each fold scored on its own test part); "
+        "RMSE and MAE in GPa.",
         "",
     ]
     lines += _cv_markdown(cv_rows, n_splits)
+    lines += _paper_markdown(cv_rows)
     plots = parity_plots(run.results, plot_dir, "cv", n_splits)
     lines += [
         "",
         "Parity plots (out-of-fold predictions): " + ", ".join(f"`plots/{p.name}`" for p in plots),
+        "Their R² is the pooled one: all folds' out-of-fold predictions scored together, "
+        "which differs from the mean of the folds' R² above (each fold has its own mean "
+        "of the targets).",
     ]
     return lines, {"cv": _cv_markdown(cv_rows, n_splits, table=rst_table)}, {"cv": cv_rows}
 

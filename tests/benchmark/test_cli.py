@@ -2,6 +2,7 @@
 
 import json
 
+from skecd.benchmark import MODELS
 from skecd.cli import main
 
 ARGS = [
@@ -32,6 +33,11 @@ def test_cli_writes_tables_json_and_plots(tmp_path, capsys):
     assert "2-fold cross-validation" in out and "Leave-one-element-out" in out
     assert "| RF+Magpie |" in out and "| 3D-CNN+ECD |" in out
     assert "Tasks won" in out
+    # the paper's Table 2 figures of the same models, and what the plots' R² is
+    assert "The paper's figures for these models (Zhao et al. 2022, Table 2" in out
+    assert "| RF+Magpie | 0.943 / 18.7 | 0.794 / 16.1 |" in out
+    assert "| 3D-CNN+ECD | 0.884 / 26.8 | 0.745 / 17.9 |" in out
+    assert "Their R² is the pooled one" in out
     assert (tmp_path / "results.md").read_text() in out
     summary = json.loads((tmp_path / "summary.json").read_text())
     n_loeo = len(summary["splits"]["loeo"])
@@ -68,3 +74,19 @@ def test_cli_lists_models(capsys):
     assert main(["benchmark", "--list-models"]) == 0
     out = capsys.readouterr().out
     assert "rf_magpie" in out and "RF+Magpie" in out and "cnn3d_ecd" in out
+    # aligned columns: every description starts where the header's DESCRIPTION does
+    lines = out.splitlines()
+    column = lines[0].index("DESCRIPTION")
+    assert lines[0].startswith("NAME") and len(lines) == 1 + len(MODELS)
+    for line, (name, spec) in zip(lines[1:], MODELS.items(), strict=True):
+        assert line.startswith(name) and line[column:].startswith(spec.description), line
+
+
+def test_quick_run_says_what_it_is(tmp_path, capsys):
+    args = ["benchmark", "--quick", "--models", "rf_magpie", "--max-samples", "30"]
+    assert main([*args, "--results-dir", str(tmp_path), "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "3-fold cross-validation" in out
+    assert "What this is: a quick check" in out and "not the benchmark" in out
+    assert "trains 8 epochs on a 24^3 grid" in out
+    assert "docs/benchmark.rst" in out and "recommended" in out
