@@ -66,12 +66,13 @@ e1 = a / np.linalg.norm(a)
 e2 = b - (b @ e1) * e1
 e2 /= np.linalg.norm(e2)
 
-fig, ax = plt.subplots(figsize=(5.5, 4.5))
-mesh = ax.pcolormesh(xy @ e1, xy @ e2, plane, shading="auto", cmap="viridis")
+fig, ax = plt.subplots(figsize=(5.5, 4.5), layout="constrained")
+# the points are the grid's own (an oblique mesh): Gouraud shading colours between them
+mesh = ax.pcolormesh(xy @ e1, xy @ e2, plane, shading="gouraud", cmap="viridis")
 ax.set_aspect("equal")
 ax.set_xlabel("x (Angstrom)")
 ax.set_ylabel("y (Angstrom)")
-ax.set_title("Si (FCC primitive cell): valence density, plane k = 0")
+ax.set_title("Si, FCC primitive cell:\nvalence density, plane k = 0")
 fig.colorbar(mesh, ax=ax, label="electrons per cubic Angstrom")
 plt.show()
 

@@ -91,4 +91,5 @@ print(f"{si_path.name}: predicted K_VRH = {model.predict([si_path])[0]:.1f} GPa"
 # The fitted pipeline is an ordinary scikit-learn estimator: it clones, pickles and drops into
 # :func:`~sklearn.model_selection.cross_validate` and
 # :class:`~sklearn.model_selection.GridSearchCV` (see the other examples).
-print(type(model[-1]).__name__, "fitted on", model[-1].n_features_in_, "voxels per sample")
+net = model[-1]
+print(f"{type(net).__name__} fitted on inputs of shape {net.input_shape_} (channels, D, D, D)")

@@ -123,8 +123,8 @@ def _too_small(name, size, detail):
 class ECD3DCNN(nn.Module):
     """3D CNN on a voxelised charge density (the paper's "3D CNN").
 
-    conv3d(1 -> ``conv1_channels``, kernel=stride=``conv1_kernel``) -> ReLU ->
-    conv3d(-> ``conv2_channels``, kernel=stride=``conv2_kernel``) -> ReLU ->
+    conv3d(1 -> ``conv1_channels``, kernel and stride ``conv1_kernel``) -> ReLU ->
+    conv3d(-> ``conv2_channels``, kernel and stride ``conv2_kernel``) -> ReLU ->
     max-pool 2^3 -> flatten -> seven dense layers (ReLU) -> linear output.
     At D=60 the spatial sizes are 60 -> 12 -> 3 -> 1.
 
