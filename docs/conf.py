@@ -72,12 +72,13 @@ extensions = [
     "sphinx.ext.autodoc",
     "sphinx.ext.autosummary",
     "sphinx.ext.intersphinx",
-    "sphinx.ext.mathjax",
     "sphinx.ext.viewcode",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
     "myst_parser",
+    "_ext.mathml",  # math as MathML at build time: no MathJax, nothing loaded from a CDN
 ]
+html_math_renderer = "mathml"
 templates_path = ["_templates"]
 exclude_patterns = [
     "_build",
@@ -218,6 +219,7 @@ sphinx_gallery_conf = {
 html_theme = "pydata_sphinx_theme"
 html_title = f"skecd {release}"
 html_static_path = ["_static"]
+html_css_files = ["skecd.css"]
 html_theme_options = {
     "navigation_with_keys": False,
     "show_toc_level": 2,

@@ -152,7 +152,7 @@ def load_fcc_elastic_structures(return_X_y=False):
         "Fm-3m elastic moduli (raw labelled structures)\n"
         "==============================================\n\n"
         f"{len(records)} materials of space group Fm-3m with DFT (PBE) Voigt-Reuss-Hill bulk and "
-        "shear moduli in GPa.\n\n" + _readme_section("elastic/")
+        "shear moduli in GPa.\n\n" + _readme_section("fcc_fm3m_elastic.json.gz")
     )
     return Bunch(
         structures=structures,
@@ -269,5 +269,5 @@ def _fcc_elastic_descr(n_kept: int, excluded: dict, manifest: dict, records: lis
         f"{_settings_text(manifest)}\n\n"
         "Provenance and licences\n"
         "-----------------------\n\n"
-        f"{_readme_section('elastic/')}\n\n{_readme_section('ecd_gpaw/')}\n"
+        f"{_readme_section('fcc_fm3m_elastic.json.gz')}\n\n{_readme_section('ecd_gpaw/')}\n"
     )
