@@ -162,3 +162,56 @@ def test_example_page_renders_its_figure(chromium, tmp_path):
     assert np.unique(pixels.reshape(-1, pixels.shape[-1]), axis=0).shape[0] > 10, (
         "the screenshot of the example page is (nearly) blank"
     )
+
+
+@pytest.fixture(scope="module")
+def html_pages():
+    """The text of every built HTML page (no browser needed), by path relative to the build."""
+    if not (HTML_DIR / "index.html").is_file():
+        _skip_or_fail(
+            f"docs not built ({HTML_DIR / 'index.html'} missing): run `make -C docs html`",
+            fail=_truthy("SKECD_REQUIRE_DOCS"),
+        )
+    return {
+        p.relative_to(HTML_DIR).as_posix(): p.read_text(encoding="utf-8", errors="replace")
+        for p in sorted(HTML_DIR.rglob("*.html"))
+        if "_sources" not in p.parts
+    }
+
+
+_CODE = re.compile(r"<(pre|script|style)\b.*?</\1>", re.S | re.I)
+# An absolute path of the machine that built the docs: the clone, a home or site-packages.
+_MACHINE_PATH = re.compile(r"(/(?:root|home|Users)/\w|/site-packages/|[A-Z]:\\\\Users\\\\)")
+
+
+def test_built_html_has_no_machine_paths(html_pages):
+    pages = {name: _CODE.sub("", html) for name, html in html_pages.items()}
+    clone = str(REPO_DIR)
+    offenders = [
+        f"{name}: ...{html[max(0, m.start() - 60) : m.end() + 60]}..."
+        for name, html in pages.items()
+        for m in [re.search(re.escape(clone), html) or _MACHINE_PATH.search(html)]
+        if m
+    ]
+    assert offenders == [], "\n".join(offenders[:10])
+
+
+def test_built_html_has_no_raw_markup(html_pages):
+    """reST that did not render (``:sup:`` inside bold, nested literals) shows as raw text."""
+    offenders = []
+    for name, html in html_pages.items():
+        text = _CODE.sub("", html)
+        text = re.sub(r"<code\b.*?</code>", "", text, flags=re.S)  # literals may hold anything
+        for pattern in (r":sup:`", r":sub:`", r":math:`", r"``"):
+            m = re.search(pattern, text)
+            if m:
+                offenders.append(f"{name}: ...{text[max(0, m.start() - 60) : m.end() + 60]}...")
+    assert offenders == [], "\n".join(offenders[:10])
+
+
+def test_math_is_mathml_without_a_cdn(html_pages):
+    """The math renders offline: MathML in the page, no MathJax script from anywhere."""
+    assert "<math" in html_pages["index.html"]
+    assert "\\(K_" not in html_pages["index.html"]
+    loaders = [name for name, html in html_pages.items() if re.search(r"mathjax", html, re.I)]
+    assert loaders == []
