@@ -78,7 +78,7 @@ def _add_train_protocol_options(p):
     """Validation (CV or hold-out), early stopping, joint or separate targets, weights."""
     p.add_argument(
         "--cv",
-        type=int,
+        type=_cv,
         default=0,
         help="k-fold CV (KFold(k, shuffle=True, random_state=seed)) then a fit on all "
         "data; 0 (default): a hold-out validation split",
@@ -91,7 +91,7 @@ def _add_train_protocol_options(p):
     )
     p.add_argument(
         "--patience",
-        type=int,
+        type=_non_negative,
         default=0,
         help="early stopping of networks after this many epochs without improvement "
         "of the validation loss (0: off)",
@@ -151,6 +151,72 @@ def _epochs(text):
             f"expected an integer >= 1 or {_OWN_EPOCHS!r}, got {text!r}"
         )
     return epochs
+
+
+def _cv(text):
+    """``--cv``: 0 (a hold-out split) or a number of folds >= 2."""
+    try:
+        cv = int(text)
+    except ValueError:
+        cv = -1
+    if cv != 0 and cv < 2:
+        raise argparse.ArgumentTypeError(
+            f"expected 0 (a hold-out split) or a number of folds >= 2, got {text!r}"
+        )
+    return cv
+
+
+def _non_negative(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
+    return value
+
+
+def _bound_n_jobs(prog, n_jobs):
+    """``n_jobs`` bounded by the CPU count (joblib's negative values count back from it)."""
+    import os
+
+    cpus = os.cpu_count() or 1
+    if n_jobs > cpus:
+        print(f"{prog}: note: --n-jobs {n_jobs} reduced to {cpus}, the CPU count", file=sys.stderr)
+        return cpus
+    return n_jobs
+
+
+def _writable_file(option, path):
+    """Why ``path`` cannot be written as a file, or None (checked before any work)."""
+    import os
+
+    path = Path(path)
+    if path.is_dir():
+        return f"{option} {str(path)!r} is a directory, not a file"
+    folder = path.parent
+    if not folder.is_dir():
+        return f"the folder of {option} {str(path)!r} does not exist"
+    if not os.access(folder, os.W_OK | os.X_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        return f"{option} {str(path)!r} cannot be written (permission denied)"
+    return None
+
+
+def _check_device(device):
+    """Why the torch ``device`` cannot be used here, or None."""
+    if device is None or str(device) == "cpu":
+        return None
+    import torch
+
+    try:
+        dev = torch.device(device)
+    except (RuntimeError, ValueError) as exc:
+        return f"--device {device!r}: {exc}"
+    if dev.type == "cuda" and not torch.cuda.is_available():
+        return f"--device {device!r}: no CUDA GPU is available here (use --device cpu)"
+    if dev.type == "mps" and not torch.backends.mps.is_available():
+        return f"--device {device!r}: MPS is not available here (use --device cpu)"
+    return None
 
 
 def _parity_plot(predictions, targets, path, title):
@@ -214,9 +280,23 @@ def train_main(args):
     if settings.get("epochs") == _OWN_EPOCHS:
         settings["epochs"] = None  # DEFAULT_SETTINGS' way to say "the class's own"
     targets = [t.strip() for t in args.targets.split(",") if t.strip()]
+    if not targets:
+        return _fail(prog, f"--targets {args.targets!r} names no column")
+    if len(set(targets)) < len(targets):
+        return _fail(prog, f"--targets {args.targets!r} names a column twice")
     output = Path(args.output)
-    if not output.parent.is_dir():
-        return _fail(prog, f"the folder of --output {str(output)!r} does not exist")
+    stem = output.name.removesuffix(".skecd")
+    report_dir = Path(args.report_dir) if args.report_dir else output.parent
+    problem = _writable_file("--output", output) or _check_device(settings.get("device"))
+    if problem is None and report_dir.exists():
+        for name in (f"{stem}.report.json", f"{stem}.parity.png"):
+            problem = problem or _writable_file("--report-dir", report_dir / name)
+    if problem is None and not report_dir.exists() and not report_dir.parent.is_dir():
+        problem = f"the folder above --report-dir {str(report_dir)!r} does not exist"
+    if problem:
+        return _fail(prog, problem)
+    if "n_jobs" in settings:
+        settings["n_jobs"] = _bound_n_jobs(prog, settings["n_jobs"])
     try:
         estimator, metadata, predictions = train_model(
             args.model,
@@ -231,19 +311,21 @@ def train_main(args):
         )
     except (ValueError, FileNotFoundError, ImportError) as exc:
         return _fail(prog, exc)
-    save_model(estimator, output, metadata=metadata, weights_dtype=args.weights_dtype)
-    stem = output.name.removesuffix(".skecd")
-    report_dir = Path(args.report_dir) if args.report_dir else output.parent
-    report_dir.mkdir(parents=True, exist_ok=True)
     report = report_dir / f"{stem}.report.json"
     plot = report_dir / f"{stem}.parity.png"
-    report.write_text(json.dumps(metadata, indent=1, default=str) + "\n", encoding="utf-8")
-    _parity_plot(
-        predictions,
-        metadata["targets"],
-        plot,
-        f"{metadata['label']} ({metadata['training']['protocol']})",
-    )
+    try:
+        save_model(estimator, output, metadata=metadata, weights_dtype=args.weights_dtype)
+        report_dir.mkdir(parents=True, exist_ok=True)
+        report.write_text(json.dumps(metadata, indent=1, default=str) + "\n", encoding="utf-8")
+        _parity_plot(
+            predictions,
+            metadata["targets"],
+            plot,
+            f"{metadata['label']} ({metadata['training']['protocol']})",
+        )
+    except OSError as exc:
+        print(f"{prog}: error: could not write the model or its report: {exc}", file=sys.stderr)
+        return 1
     for line in _summary_lines(metadata):
         print(line)
     size = output.stat().st_size / 1e6
@@ -280,7 +362,18 @@ def add_predict_parser(subparsers):
         default=None,
         help="output format (default: from --output's suffix, else csv)",
     )
-    p.add_argument("--n-jobs", type=int, default=1, help="inputs processed in parallel (1)")
+    p.add_argument(
+        "--n-jobs",
+        type=int,
+        default=1,
+        help="inputs processed in parallel (1; at most the CPU count)",
+    )
+    p.add_argument(
+        "--species",
+        default=None,
+        help="comma-separated elements of the atom types of VASP 4 files, whose header "
+        "names none (e.g. Fe,O)",
+    )
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=predict_main)
     return p
@@ -351,26 +444,60 @@ def predict_main(args):
     prog = "skecd predict"
     if args.n_jobs == 0:
         return _fail(prog, "--n-jobs must not be 0")
+    species = None
+    if args.species is not None:
+        species = [e.strip() for e in args.species.split(",") if e.strip()]
+        if not species:
+            return _fail(prog, f"--species {args.species!r} names no element")
     fmt = args.format or ("json" if args.output and args.output.endswith(".json") else "csv")
+    if args.output:
+        problem = _writable_file("--output", args.output)
+        if problem:  # before any work: a prediction run must not be lost at the end
+            return _fail(prog, problem)
     try:
         estimator, manifest = _resolve_model(args.model)
     except _UsageError as exc:
         return _fail(prog, exc)
+    n_jobs = _bound_n_jobs(prog, args.n_jobs)
     missing = [p for p in args.inputs if not Path(p).exists()]
-    paths = expand_inputs([p for p in args.inputs if Path(p).exists()])
+    skipped = []
+    paths = expand_inputs([p for p in args.inputs if Path(p).exists()], skipped=skipped)
     for p in missing:
         print(f"{prog}: error: {p}: no such file or folder", file=sys.stderr)
+    for p, why in skipped:
+        print(f"{prog}: skipped {p}: {why}", file=sys.stderr)
     if not paths and not missing:
         return _fail(prog, f"no density or structure files in {' '.join(args.inputs)}")
     rows, errors = predict_files(
-        estimator, manifest, paths, n_jobs=args.n_jobs, progress=not args.no_progress
+        estimator,
+        manifest,
+        paths,
+        n_jobs=n_jobs,
+        progress=not args.no_progress,
+        species=species,
     )
     for line in errors:
         print(f"{prog}: error: {line}", file=sys.stderr)
     targets = (manifest.get("metadata") or {}).get("targets") or ["K_VRH", "G_VRH"]
-    if args.output:
-        with open(args.output, "w", encoding="utf-8", newline="") as fh:
-            _write_rows(rows, targets, fmt, fh)
+    if args.output and not rows:
+        print(f"{prog}: no input was predicted: {args.output} not written", file=sys.stderr)
+    elif args.output:
+        import contextlib
+
+        from ..utils._atomic import atomic_write
+
+        out = Path(args.output)
+        # a regular file is replaced whole, never left half-written; a device or pipe is written
+        regular = out.is_file() or not out.exists()
+        opener = atomic_write if regular else open
+        try:
+            with contextlib.ExitStack() as stack:
+                fh = stack.enter_context(opener(out, "w", encoding="utf-8", newline=""))
+                _write_rows(rows, targets, fmt, fh)
+        except OSError as exc:
+            print(f"{prog}: error: could not write {args.output}: {exc}", file=sys.stderr)
+            _write_rows(rows, targets, fmt, sys.stdout)  # the predictions are not lost
+            return 1
     else:
         _write_rows(rows, targets, fmt, sys.stdout)
-    return 1 if (errors or missing) else 0
+    return 1 if (errors or missing or not rows) else 0

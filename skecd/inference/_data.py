@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import re
 from collections import Counter
 from pathlib import Path
 
@@ -30,90 +29,65 @@ __all__ = [
     "training_data",
 ]
 
+#: Largest elastic modulus (GPa) a training table may hold: diamond's bulk modulus is 443
+#: GPa; a larger value is in other units (MPa, Pa) or a typo.
+MAX_MODULUS = 1e4
+
 #: Code that produced a density, by reader.
 DENSITY_SOURCES = {"npz": "GPAW", "chgcar": "VASP", "cube": "cube file", "object": "unknown"}
 
-_CUBE_SUFFIXES = (".cube", ".cub")
-_STRUCTURE_SUFFIXES = (".cif", ".vasp", ".poscar", ".json", ".xsf", ".cssr")
-_STRUCTURE_NAMES = ("POSCAR", "CONTCAR")
-_DENSITY_NAMES = ("CHGCAR", "CHG", "AECCAR0", "AECCAR1", "AECCAR2", "PARCHG", "ELFCAR", "LOCPOT")
-_COMPRESSION = (".gz", ".bz2", ".xz", ".lzma", ".z")
 
-
-def _strip_compression(name):
-    low = name.lower()
-    for ext in _COMPRESSION:
-        if low.endswith(ext):
-            return name[: -len(ext)]
-    return name
-
-
-def input_kind(path):
-    """Return ``"npz"``, ``"cube"``, ``"chgcar"`` or ``"structure"`` from a file name.
-
-    Parameters
-    ----------
-    path : str or path-like
-
-    Returns
-    -------
-    str
-    """
-    name = _strip_compression(Path(path).name)
-    low = name.lower()
-    if low.endswith(".npz"):
-        return "npz"
-    if low.endswith(_CUBE_SUFFIXES):
-        return "cube"
-    if low.endswith(_STRUCTURE_SUFFIXES) or any(name.startswith(s) for s in _STRUCTURE_NAMES):
-        return "structure"
-    return "chgcar"
-
-
-def _looks_like_input(path):
-    name = _strip_compression(path.name)
-    low = name.lower()
-    tokens = set(re.split(r"[._-]", name))  # "Si_fcc.CHGCAR", "CHGCAR_relax", "CHG"
-    return (
-        low.endswith((".npz",) + _CUBE_SUFFIXES + _STRUCTURE_SUFFIXES)
-        or any(name.startswith(s) for s in _STRUCTURE_NAMES)
-        or bool(tokens & set(_DENSITY_NAMES))
-    )
-
-
-def expand_inputs(paths):
+def expand_inputs(paths, skipped=None):
     """Expand folders into the density and structure files they hold (sorted).
 
     Parameters
     ----------
     paths : list of str or path-like
-        Files (taken as given) and folders (searched, not recursively, for
-        CHGCAR/CHG/AECCAR/PARCHG files, ``.npz``, ``.cube``, ``.cif``, POSCAR and
-        CONTCAR files, compressed or not).
+        Files (taken as given) and folders (searched, not recursively, for files
+        whose name or content :func:`skecd.io.file_kind` recognises: VASP
+        CHGCAR/CHG/AECCAR/PARCHG files, ``.npz``, cube and structure files,
+        compressed or not).
+    skipped : list, default=None
+        If given, a ``(path, reason)`` pair is appended for every file of a folder
+        that is not taken (so that none is dropped without a word).
 
     Returns
     -------
     list of pathlib.Path
     """
+    from ..io import file_kind
+
     out = []
     for p in map(Path, paths):
         if p.is_dir():
-            found = sorted(q for q in p.iterdir() if q.is_file() and _looks_like_input(q))
-            out.extend(found)
+            for q in sorted(p.iterdir()):
+                if not q.is_file():
+                    if skipped is not None and not q.is_dir():
+                        skipped.append((q, "not a regular file"))
+                    continue
+                if file_kind(q) is not None:
+                    out.append(q)
+                elif skipped is not None:
+                    skipped.append(
+                        (q, "neither a density nor a structure file (by name and content)")
+                    )
         else:
             out.append(p)
     return out
 
 
-def read_input(path):
+def read_input(path, species=None):
     """Read one input file into a density or a structure.
 
     Parameters
     ----------
     path : str or path-like
         A VASP volumetric file (CHGCAR, CHG, ... in any compression), a skecd
-        ``.npz``, a Gaussian cube file, or a structure file pymatgen reads (CIF,
-        POSCAR, ...).
+        ``.npz``, a Gaussian cube file, or a structure file (CIF, POSCAR, JSON,
+        ...), recognised by :func:`skecd.io.file_kind` from its name or content.
+    species : list of str, default=None
+        Elements of the atom types of a VASP 4 file (whose header names none), as
+        :func:`skecd.io.read_chgcar` takes them.
 
     Returns
     -------
@@ -126,20 +100,26 @@ def read_input(path):
     FileNotFoundError, ValueError
         With the file named in the message.
     """
-    from ..io import load_density, read_cube
+    from ..io import (
+        STRUCTURE_KINDS,
+        file_kind,
+        read_chgcar,
+        read_cube,
+        read_gpaw_npz,
+        read_structure_file,
+    )
 
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"No such file: {str(path)!r}")
-    kind = input_kind(path)
-    if kind == "structure":
-        try:
-            return Structure.from_file(path), "structure"
-        except Exception as exc:  # pymatgen raises many types on a bad file
-            raise ValueError(f"Could not read structure file {str(path)!r}: {exc}") from exc
+    kind = file_kind(path) or "chgcar"  # a file of no known kind: its reader says what is wrong
+    if kind in STRUCTURE_KINDS:
+        return read_structure_file(path, kind), "structure"
+    if kind == "npz":
+        return read_gpaw_npz(path), DENSITY_SOURCES["npz"]
     if kind == "cube":
         return read_cube(path), DENSITY_SOURCES["cube"]
-    return load_density(path), DENSITY_SOURCES[kind]
+    return read_chgcar(path, species=species), DENSITY_SOURCES["chgcar"]
 
 
 def dataset_hash(ids, target, samples=()):
@@ -189,6 +169,7 @@ def _bundled(data):
         ids=[str(i) for i in ds.material_ids],
         structures=[d.structure for d in ds.data],
         sources=["GPAW"] * len(ds.data),
+        groups=[str(i) for i in ds.material_ids],
         name=name,
     )
 
@@ -214,13 +195,52 @@ def _read_table(path):
 
 
 def _structure_cell(value, where):
+    from ..io import check_structure, structure_from_dict
+
     if isinstance(value, Structure):
-        return value
-    if isinstance(value, dict):
-        return Structure.from_dict(value)
+        return check_structure(value, where)
     if isinstance(value, str) and value.lstrip().startswith("{"):
-        return Structure.from_dict(json.loads(value))
-    raise ValueError(f"{where}: expected a structure as a pymatgen dict, got {value!r}")
+        try:
+            value = json.loads(value)  # plain JSON: monty's decoder would import modules
+        except ValueError as exc:
+            raise ValueError(f"{where}: the 'structure' cell is not valid JSON ({exc})") from None
+    if isinstance(value, dict):
+        return structure_from_dict(value, where)  # pymatgen's own classes only
+    if value is None or (isinstance(value, float) and value != value) or value == "":
+        raise ValueError(f"{where}: no 'path' and no 'structure': nothing to read")
+    raise ValueError(f"{where}: expected a structure as a pymatgen dict, got {str(value)[:60]!r}")
+
+
+def _sample_digest(sample):
+    """SHA-256 of one sample's content (equal samples, equal digests)."""
+    h = hashlib.sha256()
+    if isinstance(sample, Structure):
+        h.update(json.dumps(sample.as_dict(), sort_keys=True, default=str).encode())
+    else:
+        h.update(np.ascontiguousarray(sample.structure.lattice.matrix).tobytes())
+        h.update(np.ascontiguousarray(sample.total).tobytes())
+    return h.hexdigest()
+
+
+def _table_targets(df, targets, path):
+    """The target columns as floats; every bad cell refused with its row and column named."""
+    import pandas as pd
+
+    out = np.empty((len(df), len(targets)))
+    for j, t in enumerate(targets):
+        values = pd.to_numeric(df[t], errors="coerce").to_numpy(dtype=np.float64)
+        bad = [
+            f"row {i} ({df[t].iloc[i]!r})"
+            for i in np.flatnonzero(~np.isfinite(values) | (values <= 0) | (values > MAX_MODULUS))
+        ]
+        if bad:
+            raise ValueError(
+                f"table {str(path)!r}, column {t!r}: {', '.join(bad[:5])}"
+                f"{f' and {len(bad) - 5} more' if len(bad) > 5 else ''}: elastic moduli must "
+                f"be positive numbers of GPa up to {MAX_MODULUS:g}"
+            )
+        out[:, j] = values
+    return out
 
 
 def _table(path, targets):
@@ -230,13 +250,28 @@ def _table(path, targets):
     if not columns & {"path", "structure"}:
         raise ValueError(
             f"table {str(path)!r}: needs a 'path' column (density or structure files) or a "
-            f"'structure' column (pymatgen structures); columns are {sorted(columns)}"
+            f"'structure' column (pymatgen structures); columns are {sorted(map(str, columns))}"
         )
     missing = [t for t in targets if t not in columns]
     if missing:
-        raise ValueError(f"table {str(path)!r}: no column {missing} (columns: {sorted(columns)})")
-    samples, sources, ids = [], [], []
-    for i, row in df.iterrows():
+        raise ValueError(
+            f"table {str(path)!r}: no column {missing} (columns: {sorted(map(str, columns))})"
+        )
+    reserved = [t for t in targets if t in ("id", "path", "structure")]
+    if reserved:
+        raise ValueError(f"table {str(path)!r}: column {reserved[0]!r} cannot be a target")
+    target = _table_targets(df, targets, path)
+    ids = [str(v) for v in df["id"]] if "id" in columns else [str(i) for i in range(len(df))]
+    seen = {}
+    for i, ident in enumerate(ids):
+        if ident in seen:
+            raise ValueError(
+                f"table {str(path)!r}: id {ident!r} in rows {seen[ident]} and {i}: ids must be "
+                "unique"
+            )
+        seen[ident] = i
+    samples, sources = [], []
+    for i, row in enumerate(df.to_dict("records")):
         where = f"table {str(path)!r}, row {i}"
         if "path" in columns and isinstance(row["path"], str) and row["path"]:
             file = Path(row["path"])
@@ -246,14 +281,10 @@ def _table(path, targets):
             except (OSError, ValueError) as exc:
                 raise ValueError(f"{where}: {exc}") from exc
         else:
-            obj, source = _structure_cell(row["structure"], where), "structure"
+            obj, source = _structure_cell(row.get("structure"), where), "structure"
         samples.append(obj)
         sources.append(source)
-        ids.append(str(row["id"]) if "id" in columns else str(i))
-    target = df[list(targets)].to_numpy(dtype=np.float64)
-    bad = np.flatnonzero(~np.isfinite(target).all(axis=1))
-    if bad.size:
-        raise ValueError(f"table {str(path)!r}: rows {bad.tolist()} have missing or bad targets")
+    digests = [_sample_digest(s) for s in samples]
     return Bunch(
         samples=samples,
         target=target,
@@ -261,6 +292,7 @@ def _table(path, targets):
         ids=ids,
         structures=[s if isinstance(s, Structure) else s.structure for s in samples],
         sources=sources,
+        groups=digests,
         name=f"table {Path(path).name}",
     )
 
@@ -284,9 +316,19 @@ def training_data(data="fcc", targets=TARGET_NAMES):
     sklearn.utils.Bunch
         ``samples``, ``target`` (n, len(targets)), ``target_names``, ``ids``,
         ``structures``, ``sources`` (code of each density, or ``"structure"``),
-        ``name``.
+        ``groups`` (a digest of each sample's content: equal samples share it, and
+        share a fold), ``name``.
+
+    Raises
+    ------
+    ValueError
+        For a table: a target that is not a finite positive number, a duplicate
+        id, a row with neither a file nor a structure, or a file or structure
+        that cannot be read; the message names the table, row and column.
     """
     targets = list(targets)
+    if not targets:
+        raise ValueError("no target given (e.g. --targets K_VRH,G_VRH)")
     if data in ("fcc", "all"):
         b = _bundled(data)
         unknown = [t for t in targets if t not in b.target_names]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 import time
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
 from sklearn.multioutput import MultiOutputRegressor
 from sklearn.pipeline import Pipeline
 
+from ..io import check_structure
 from ..models import LateFusionRegressor
 from ._data import read_input
 from ._train import needs_density
@@ -19,6 +21,15 @@ from ._train import needs_density
 __all__ = ["applicability_warnings", "predict_files", "predict_with_std"]
 
 _FORESTS = (RandomForestRegressor, ExtraTreesRegressor)
+
+#: Largest spacing (A) of the density grid points that is not warned about (the training
+#: densities of skecd's GPAW builder have 0.2 A or less).
+MAX_GRID_SPACING = 0.5
+#: Shortest distance (A) between two atoms not warned about (H2 has 0.74 A).
+MIN_BOND = 0.7
+#: Least share of the cell that the atoms' spheres (pymatgen's atomic radii) fill, not
+#: warned about: a slab or molecule in a vacuum box.
+MIN_PACKING = 0.1
 
 
 def predict_with_std(estimator, X):
@@ -147,9 +158,9 @@ def applicability_warnings(structure, density_source, metadata, prediction=None)
     return out
 
 
-def _sample_of(path, density):
+def _sample_of(path, density, species=None):
     """Read ``path``; compute a density from a structure when the model needs one."""
-    obj, source = read_input(path)
+    obj, source = read_input(path, species=species)
     if isinstance(obj, Structure):
         if not density:
             return obj, obj, None
@@ -167,18 +178,70 @@ def _sample_of(path, density):
     return obj, obj.structure, source if density else None
 
 
-def _predict_one(estimator, path, targets, metadata, density):
+def _input_warnings(sample, structure):
+    """Warnings about the input itself: its electron count, occupancies, atoms, cell and grid."""
+    from ..io import electron_count_problem
+
+    out = []
+    if hasattr(sample, "total"):
+        problem = electron_count_problem(sample)
+        if problem:
+            out.append(problem)
+        spacing = (structure.lattice.abc / np.asarray(sample.grid_shape)).max()
+        if spacing > MAX_GRID_SPACING:
+            out.append(
+                f"grid {'x'.join(map(str, sample.grid_shape))} is coarse ({spacing:.2g} A between "
+                f"points; the training densities have at most {MAX_GRID_SPACING:g} A)"
+            )
+    if not structure.is_ordered:
+        out.append("partial occupancies: the model was trained on ordered crystals")
+    if len(structure) > 1:
+        dist = structure.distance_matrix
+        np.fill_diagonal(dist, np.inf)
+        if dist.min() < MIN_BOND:
+            out.append(f"atoms {dist.min():.3g} A apart (less than {MIN_BOND:g} A)")
+    packing = sum(
+        4 / 3 * np.pi * (el.atomic_radius or 1.0) ** 3 * amount
+        for el, amount in structure.composition.element_composition.items()
+    )
+    if packing / structure.volume < MIN_PACKING:
+        out.append(
+            f"the atoms fill {packing / structure.volume:.1%} of the cell (vacuum or a "
+            "molecule?): the model was trained on bulk crystals"
+        )
+    return out
+
+
+def _predict_one(estimator, path, targets, metadata, density, species=None):
+    import warnings
+
     start = time.perf_counter()
     try:
-        sample, structure, source = _sample_of(path, density)
-        y, std = predict_with_std(estimator, [sample])
+        sample, structure, source = _sample_of(path, density, species)
+        check_structure(structure, "its structure")  # coinciding atoms: no symmetry, no model
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            y, std = predict_with_std(estimator, [sample])
+        bad = [t for j, t in enumerate(targets) if not np.isfinite(y[0, j])]
+        if bad:
+            raise ValueError(
+                f"the model predicted a non-finite {', '.join(bad)} ({y[0].tolist()}): the "
+                "model file or this input is broken"
+            )
+        model_warnings = [
+            _sample_free(str(w.message)) for w in caught if issubclass(w.category, UserWarning)
+        ]
+        clipped = any("clipped" in m for m in model_warnings)
         row = {"id": str(path), "formula": structure.composition.reduced_formula}
         for j, t in enumerate(targets):
             row[t] = float(y[0, j])
-            row[f"{t}_std"] = float(std[0, j])
+            # every member clipped to one bound: their agreement is no spread
+            row[f"{t}_std"] = float("nan") if clipped else float(std[0, j])
         row["density_source"] = source or ""
         predicted = {t: row[t] for t in targets}
-        row["warnings"] = "; ".join(applicability_warnings(structure, source, metadata, predicted))
+        notes = _input_warnings(sample, structure) + model_warnings
+        notes += applicability_warnings(structure, source, metadata, predicted)
+        row["warnings"] = "; ".join(notes)
         row["seconds"] = round(time.perf_counter() - start, 2)
         return row, None
     except Exception as exc:  # one bad input must not stop the others; reported by name
@@ -186,7 +249,12 @@ def _predict_one(estimator, path, targets, metadata, density):
         return None, f"{path}: {message}"
 
 
-def predict_files(estimator, manifest, paths, *, n_jobs=1, progress=True):
+def _sample_free(message):
+    """A model's warning about "samples [0]" of a one-sample call, said of the input."""
+    return re.sub(r"samples \[0\] \(1 in all\)", "this input", message)
+
+
+def predict_files(estimator, manifest, paths, *, n_jobs=1, progress=True, species=None):
     """Predict every input file; failures are returned, not raised.
 
     Parameters
@@ -201,6 +269,8 @@ def predict_files(estimator, manifest, paths, *, n_jobs=1, progress=True):
         Inputs processed in parallel (joblib processes).
     progress : bool, default=True
         A progress bar on standard error.
+    species : list of str, default=None
+        Elements of the atom types of VASP 4 files (see :func:`skecd.io.read_chgcar`).
 
     Returns
     -------
@@ -219,7 +289,7 @@ def predict_files(estimator, manifest, paths, *, n_jobs=1, progress=True):
     if density is None:
         density = needs_density(estimator)
     paths = [Path(p) for p in paths]
-    jobs = (delayed(_predict_one)(estimator, p, targets, metadata, density) for p in paths)
+    jobs = (delayed(_predict_one)(estimator, p, targets, metadata, density, species) for p in paths)
     results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
     rows, errors = [], []
     for row, error in tqdm(results, total=len(paths), desc="predict", disable=not progress):

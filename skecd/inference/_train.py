@@ -237,7 +237,7 @@ def train_model(
         the fraction of their training data that early stopping monitors.
     patience : int, default=0
         Early stopping of the networks (skorch ``EarlyStopping`` on a
-        ``ValidSplit``); 0 trains every epoch.
+        ``ValidSplit``); 0 trains every epoch. Must not be negative.
     joint : bool or None, default=None
         One estimator for all targets (True) or one per target in a
         ``MultiOutputRegressor`` (False); None: joint for networks (one network
@@ -260,6 +260,8 @@ def train_model(
         validation or out-of-fold predictions, for a parity plot.
     """
     settings = dict(settings or {})
+    if isinstance(patience, bool) or not isinstance(patience, (int, np.integer)) or patience < 0:
+        raise ValueError(f"patience must be an integer >= 0, got {patience!r}")
     start = time.perf_counter()
     ds = training_data(data, targets)
     plan = _Plan(model, settings, ds, progress)
@@ -278,7 +280,7 @@ def train_model(
     )
     y = ds.target
     n = len(y)
-    splits, protocol = _validation_splits(n, cv, valid_fraction, seed)
+    splits, protocol = _validation_splits(n, cv, valid_fraction, seed, ds.get("groups"))
     estimator, y_pred, per_fold = _validate(plan, splits, y, f"{model} ({protocol['protocol']})")
     tested = np.unique(np.concatenate([t for _, t in splits]))
     if cv >= 2:
@@ -348,17 +350,39 @@ def _epochs_trained(estimator):
     return out
 
 
-def _validation_splits(n, cv, valid_fraction, seed):
-    """``(train, test)`` index pairs of ``cv`` folds or one hold-out split, and their record."""
+def _validation_splits(n, cv, valid_fraction, seed, groups=None):
+    """``(train, test)`` index pairs of ``cv`` folds or one hold-out split, and their record.
+
+    Rows of equal ``groups`` (the same sample twice) stay on one side of every
+    split; the folds are drawn over the distinct groups, so without duplicates
+    they are ``KFold(cv, shuffle=True, random_state=seed)``'s over the rows.
+    """
+    if cv != 0 and (isinstance(cv, bool) or not isinstance(cv, (int, np.integer)) or cv < 2):
+        raise ValueError(f"cv must be 0 (a hold-out split) or an integer >= 2, got {cv!r}")
+    if groups is None:
+        groups = range(n)
+    first = {}
+    inverse = np.array([first.setdefault(g, len(first)) for g in groups])
+    n_groups = len(first)
+    protocol = {"random_state": seed}
+    if n_groups < n:
+        protocol["duplicates_grouped"] = int(n - n_groups)
+
+    def rows(group_index):
+        return np.flatnonzero(np.isin(inverse, group_index))
+
     if cv >= 2:
-        splits = list(KFold(cv, shuffle=True, random_state=seed).split(np.arange(n)))
-        protocol = {"protocol": "cv", "n_splits": int(cv), "shuffle": True, "random_state": seed}
+        if cv > n_groups:
+            raise ValueError(f"cv={cv} folds but only {n_groups} distinct samples")
+        folds = KFold(cv, shuffle=True, random_state=seed).split(np.arange(n_groups))
+        splits = [(rows(train), rows(test)) for train, test in folds]
+        protocol = {"protocol": "cv", "n_splits": int(cv), "shuffle": True, **protocol}
         return splits, protocol
     if not 0 < valid_fraction < 1:
         raise ValueError(f"valid_fraction must be in (0, 1), got {valid_fraction!r}")
-    train, test = train_test_split(np.arange(n), test_size=valid_fraction, random_state=seed)
-    protocol = {"protocol": "holdout", "valid_fraction": valid_fraction, "random_state": seed}
-    return [(np.sort(train), np.sort(test))], protocol
+    train, test = train_test_split(np.arange(n_groups), test_size=valid_fraction, random_state=seed)
+    protocol = {"protocol": "holdout", "valid_fraction": valid_fraction, **protocol}
+    return [(rows(train), rows(test))], protocol
 
 
 def _validate(plan, splits, y, desc):

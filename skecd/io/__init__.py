@@ -11,19 +11,42 @@ where every estimator checks its list of samples and reads what it needs of each
 
 from ._cube import read_cube
 from ._density import ChargeDensity
+from ._files import (
+    DENSITY_KINDS,
+    STRUCTURE_KINDS,
+    check_structure,
+    electron_count_problem,
+    file_kind,
+    read_structure_file,
+    structure_from_dict,
+    valence_electron_range,
+)
 from ._readers import (
     DENSITY_ENCODINGS,
     DensityFileError,
     from_volumetric_data,
-    load_density,
     read_chgcar,
     read_gpaw_npz,
     write_gpaw_npz,
 )
-from ._samples import check_sample_type, check_samples, read_composition, read_structure
+from ._samples import (
+    check_sample_type,
+    check_samples,
+    load_density,
+    read_composition,
+    read_structure,
+)
 
 __all__ = [
     "DENSITY_ENCODINGS",
+    "DENSITY_KINDS",
+    "STRUCTURE_KINDS",
+    "check_structure",
+    "electron_count_problem",
+    "file_kind",
+    "read_structure_file",
+    "structure_from_dict",
+    "valence_electron_range",
     "ChargeDensity",
     "DensityFileError",
     "check_sample_type",

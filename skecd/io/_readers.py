@@ -23,7 +23,6 @@ __all__ = [
     "read_gpaw_npz",
     "write_gpaw_npz",
     "from_volumetric_data",
-    "load_density",
 ]
 
 _NPZ_REQUIRED = ("density", "lattice", "frac_coords", "species")
@@ -238,8 +237,8 @@ def _with_species(structure, false_names, species, path):
         if false_names:
             raise DensityFileError(
                 "the header has no element line (VASP 4 format), so the elements are "
-                "unknown; pass species=[...] with one element per atom type, in the order "
-                "of the atom-count line",
+                "unknown; pass species=[...] (skecd predict --species) with one element per "
+                "atom type, in the order of the atom-count line",
                 path,
             )
         return structure
@@ -520,6 +519,15 @@ def _density_from_arrays(arrays, source=None) -> ChargeDensity:
 _METADATA_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_.-]*")
 
 
+def _leaves(value):
+    """The items of a nested list or tuple."""
+    for v in value:
+        if isinstance(v, (list, tuple)):
+            yield from _leaves(v)
+        else:
+            yield v
+
+
 def _metadata_arrays(metadata, path):
     """Return ``metadata`` as arrays that :func:`read_gpaw_npz` reads back, or refuse it.
 
@@ -539,7 +547,24 @@ def _metadata_arrays(metadata, path):
                 f"cannot write {os.fspath(path)!r}: metadata key {key!r} is reserved by the "
                 f"format ({', '.join(_NPZ_RESERVED)})"
             )
-        array = None if value is None or isinstance(value, dict) else np.asarray(value)
+        try:
+            array = None if value is None or isinstance(value, dict) else np.asarray(value)
+        except (ValueError, TypeError) as exc:  # a ragged nested list
+            raise ValueError(
+                f"cannot write {os.fspath(path)!r}: metadata {key!r} = {value!r:.60} is not a "
+                f"rectangular array ({' '.join(str(exc).split())[:80]})"
+            ) from None
+        mixed = (
+            array is not None
+            and array.dtype.kind in "US"
+            and isinstance(value, (list, tuple))
+            and not all(isinstance(v, (str, bytes)) for v in _leaves(value))
+        )
+        if mixed:
+            raise ValueError(
+                f"cannot write {os.fspath(path)!r}: metadata {key!r} = {value!r:.60} mixes "
+                "strings and numbers (numpy would turn them all into strings)"
+            )
         if array is None or array.dtype.kind not in "biufUS":
             raise ValueError(
                 f"cannot write {os.fspath(path)!r}: metadata {key!r} = {value!r:.60} "
@@ -616,46 +641,3 @@ def write_gpaw_npz(density: ChargeDensity, path, dtype=np.float32, encoding="def
     with atomic_write(path, "wb") as fh:
         np.savez_compressed(fh, **arrays)
     return path
-
-
-def load_density(obj, index=None) -> ChargeDensity:
-    """Return a :class:`ChargeDensity` from any input skecd accepts.
-
-    Parameters
-    ----------
-    obj : ChargeDensity, pymatgen VolumetricData, str or path-like
-        A density, a pymatgen ``Chgcar``/``VolumetricData``, a path to a
-        ``.npz`` written by skecd or GPAW, or a path to any VASP volumetric file
-        (CHGCAR, CHG, AECCAR*, PARCHG, optionally compressed).
-    index : int, default=None
-        Position of ``obj`` in a list of samples, quoted in error messages.
-
-    Returns
-    -------
-    ChargeDensity
-    """
-    from pymatgen.io.common import VolumetricData
-
-    where = f"sample {index}: " if index is not None else ""
-    if isinstance(obj, ChargeDensity):
-        return obj
-    if isinstance(obj, VolumetricData):
-        try:
-            source = f"sample {index}" if index is not None else None
-            return from_volumetric_data(obj, source=source)
-        except ValueError as exc:
-            raise ValueError(f"{where}{exc}") from exc
-    if isinstance(obj, (str, os.PathLike)):
-        path = os.fspath(obj)
-        try:
-            if path.endswith(".npz"):
-                return read_gpaw_npz(path)
-            return read_chgcar(path)
-        except (OSError, ValueError) as exc:
-            if not where:
-                raise
-            kind = type(exc) if isinstance(exc, OSError) else ValueError
-            raise kind(f"{where}{exc}") from exc
-    from ._samples import check_sample_type
-
-    check_sample_type(obj, index, "density")  # raises: obj is of no type read here

@@ -19,9 +19,18 @@ from collections.abc import Iterator, Mapping
 import numpy as np
 import scipy.sparse as sp
 
-from ._density import ChargeDensity
+from ._cube import read_cube
+from ._density import ChargeDensity, _check_lattice
+from ._files import STRUCTURE_KINDS, file_kind, read_structure_file, structure_from_dict
+from ._readers import from_volumetric_data, read_chgcar, read_gpaw_npz
 
-__all__ = ["check_sample_type", "check_samples", "read_composition", "read_structure"]
+__all__ = [
+    "check_sample_type",
+    "check_samples",
+    "load_density",
+    "read_composition",
+    "read_structure",
+]
 
 #: What a sample may be, per kind, and how to say it in errors.
 _EXPECTED = {
@@ -206,25 +215,27 @@ def read_structure(obj, index=None, *, where=None):
 
     name = _where(index, where)
     if isinstance(obj, Structure):
+        _check_lattice(obj, f" ({name})")  # a zero or NaN cell breaks neighbour searches
         return obj
     if isinstance(obj, ChargeDensity) or _is_volumetric(obj):
         return obj.structure
     if isinstance(obj, dict):
-        try:
-            return Structure.from_dict(obj)
-        except Exception as exc:
-            raise ValueError(f"{name}: not a Structure.as_dict() dict: {exc}") from exc
+        return structure_from_dict(obj, name)  # pymatgen's classes only: no code from X
     if isinstance(obj, (str, os.PathLike)):
         path = os.fspath(obj)
         if not os.path.isfile(path):
             raise FileNotFoundError(f"{name}: no such file {path!r}")
-        if path.endswith(".npz"):
+        kind = file_kind(path)
+        if path.endswith(".npz") or kind == "npz":
             return _npz_structure(path, name)
+        if kind in STRUCTURE_KINDS:
+            try:
+                return read_structure_file(path, kind)
+            except ValueError as exc:
+                raise ValueError(f"{name}: {exc}") from exc
         structure = _vasp_header_structure(path)
         if structure is not None:
             return structure
-        from ._readers import load_density
-
         try:  # the whole file, when its header does not say which elements it holds
             return load_density(path).structure
         except ValueError as exc:
@@ -298,6 +309,16 @@ def read_composition(obj, index=None, *, where=None):
         raise TypeError(
             f"{name}: expected {_EXPECTED['composition']}, got {type(obj).__name__} ({obj!r:.60})"
         )
+    bad_amounts = [
+        f"{getattr(el, 'symbol', el)}={amount!r}"
+        for el, amount in dict(comp).items()
+        if not np.isfinite(float(amount)) or float(amount) < 0
+    ]
+    if bad_amounts:
+        raise ValueError(
+            f"{name}: amounts {', '.join(bad_amounts)} in {obj!r:.80} are not finite "
+            "non-negative numbers"
+        )
     comp = comp.element_composition
     unknown = [getattr(el, "symbol", str(el)) for el in comp if not isinstance(el, Element)]
     if unknown:
@@ -361,3 +382,54 @@ def _vasp_header_structure(path):
             return Poscar.from_str("".join(lines)).structure
     except Exception:  # e.g. a VASP 4 header without element symbols: read the whole file
         return None
+
+
+def load_density(obj, index=None) -> ChargeDensity:
+    """Return a :class:`ChargeDensity` from any input skecd accepts.
+
+    Parameters
+    ----------
+    obj : ChargeDensity, pymatgen VolumetricData, str or path-like
+        A density, a pymatgen ``Chgcar``/``VolumetricData``, or a path to a
+        density file of a kind :func:`file_kind` recognises: a ``.npz`` written
+        by skecd or GPAW, a Gaussian cube file, or any VASP volumetric file
+        (CHGCAR, CHG, AECCAR*, PARCHG, optionally compressed; the default for a
+        file of no recognised kind).
+    index : int, default=None
+        Position of ``obj`` in a list of samples, quoted in error messages.
+
+    Returns
+    -------
+    ChargeDensity
+    """
+    from pymatgen.io.common import VolumetricData
+
+    where = f"sample {index}: " if index is not None else ""
+    if isinstance(obj, ChargeDensity):
+        return obj
+    if isinstance(obj, VolumetricData):
+        try:
+            source = f"sample {index}" if index is not None else None
+            return from_volumetric_data(obj, source=source)
+        except ValueError as exc:
+            raise ValueError(f"{where}{exc}") from exc
+    if isinstance(obj, (str, os.PathLike)):
+        path = os.fspath(obj)
+        try:
+            kind = file_kind(path) if os.path.isfile(path) else None
+            if path.endswith(".npz") or kind == "npz":
+                return read_gpaw_npz(path)
+            if kind == "cube":
+                return read_cube(path)
+            if kind in STRUCTURE_KINDS:
+                raise ValueError(
+                    f"{path!r} is a structure file ({kind}), not a charge density: compute "
+                    "its density first (skecd.density.compute_density)"
+                )
+            return read_chgcar(path)
+        except (OSError, ValueError) as exc:
+            if not where:
+                raise
+            kind = type(exc) if isinstance(exc, OSError) else ValueError
+            raise kind(f"{where}{exc}") from exc
+    check_sample_type(obj, index, "density")  # raises: obj is of no type read here
