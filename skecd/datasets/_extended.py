@@ -96,12 +96,31 @@ def _labels():
 
 
 def _failures(directories):
+    """``{material_id: error}`` of the builder's ``failures.json`` files.
+
+    A file that cannot be read, or an entry without a ``material_id``, is named in a
+    warning and left out: its materials then count as missing, not excluded.
+    """
     failed = {}
     for directory in directories:
         path = directory / "failures.json"
-        if path.is_file():
-            for entry in json.loads(path.read_text(encoding="utf-8")):
-                failed[entry["material_id"]] = entry.get("error", "failed")
+        if not path.is_file():
+            continue
+        try:
+            entries = json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, ValueError) as exc:
+            warnings.warn(f"{path} is not valid JSON ({exc}): ignored", UserWarning, stacklevel=4)
+            continue
+        if not isinstance(entries, list):
+            warnings.warn(f"{path} is not a JSON list of failures: ignored", stacklevel=4)
+            continue
+        for index, entry in enumerate(entries):
+            if not isinstance(entry, dict) or not isinstance(entry.get("material_id"), str):
+                warnings.warn(
+                    f"{path}: entry {index} has no material_id: ignored", UserWarning, stacklevel=4
+                )
+                continue
+            failed[entry["material_id"]] = entry.get("error", "failed")
     return failed
 
 
@@ -118,6 +137,7 @@ def load_elastic(
     *,
     data_home=None,
     missing="warn",
+    damaged="warn",
     return_X_y=False,
 ):
     """Load the labelled crystals of every crystal system with their GPAW densities.
@@ -141,6 +161,11 @@ def load_elastic(
         What to do when selected materials have no density yet: warn (naming
         how many, and the command that builds them), raise ``FileNotFoundError``,
         or only list them in ``missing``.
+    damaged : {"warn", "raise"}, default="warn"
+        What to do with a density file that cannot be read (truncated by a full
+        disk or an interrupted copy) when no other directory holds a good copy:
+        skip the material with a warning naming the file (it is listed in
+        ``damaged``), or raise the reader's error, which names the file.
     return_X_y : bool, default=False
         Return ``(data, target)``.
 
@@ -150,7 +175,8 @@ def load_elastic(
         ``data`` (list of :class:`~skecd.io.ChargeDensity`), ``target`` (n, 2) in
         GPa, ``target_names``, ``material_ids``, ``formulas``, ``space_groups``,
         ``crystal_systems``, ``filenames``, ``missing`` (ids without density),
-        ``excluded`` (id -> reason), ``build_command`` (how to build the missing).
+        ``excluded`` (id -> reason), ``damaged`` (id -> the unreadable file and why),
+        ``build_command`` (how to build the missing).
 
     Examples
     --------
@@ -161,6 +187,8 @@ def load_elastic(
     """
     if missing not in ("warn", "raise", "ignore"):
         raise ValueError(f"missing must be 'warn', 'raise' or 'ignore', got {missing!r}")
+    if damaged not in ("warn", "raise"):
+        raise ValueError(f"damaged must be 'warn' or 'raise', got {damaged!r}")
     systems = _as_set(crystal_systems, str)
     for name in systems or ():
         if name not in CRYSTAL_SYSTEMS:
@@ -172,12 +200,12 @@ def load_elastic(
     )
     if lost:
         _report_missing(lost, len(lost) + len(kept) + len(excluded), command, missing)
-    data = [read_gpaw_npz(path) for _, path, _ in kept]
+    kept, data, broken = _read_densities(kept, damaged)
     target = np.array([[r[n] for n in TARGET_NAMES] for r, _, _ in kept], dtype=np.float64)
     target = target.reshape(len(kept), len(TARGET_NAMES))
     if return_X_y:
         return data, target
-    return _bunch(kept, lost, excluded, data, target, command)
+    return _bunch(kept, lost, excluded, data, target, command, broken)
 
 
 def _select(systems, groups, data_home):
@@ -191,14 +219,47 @@ def _select(systems, groups, data_home):
         if (systems and system not in systems) or (groups and record["space_group"] not in groups):
             continue
         mid = record["material_id"]
-        path = next((d / f"{mid}.npz" for d in dirs if (d / f"{mid}.npz").is_file()), None)
-        if path is not None:
-            kept.append((record, path, system))
+        paths = [d / f"{mid}.npz" for d in dirs if (d / f"{mid}.npz").is_file()]
+        if paths:
+            kept.append((record, paths, system))
         elif mid in failed:
             excluded[mid] = f"{record['formula']}: {failed[mid]}"
         else:
             lost.append(mid)
     return kept, lost, excluded
+
+
+def _read_densities(kept, damaged):
+    """Read each kept material's density from the first of its files that reads.
+
+    Returns the kept ``(record, path, system)`` with the path read, the densities, and
+    ``{id: reason}`` of the materials none of whose files reads (skipped and warned,
+    or raised, as ``damaged`` says).
+    """
+    found, data, broken = [], [], {}
+    for record, paths, system in kept:
+        errors = []
+        for path in paths:
+            try:
+                data.append(read_gpaw_npz(path))
+            except (OSError, ValueError) as exc:  # the reader's errors name the file
+                if damaged == "raise":
+                    raise
+                errors.append(str(exc))
+                continue
+            found.append((record, path, system))
+            break
+        else:
+            broken[record["material_id"]] = "; ".join(errors)
+    if broken:
+        warnings.warn(
+            f"skipped {len(broken)} materials whose density file is damaged: "
+            + "; ".join(list(broken.values())[:3])
+            + " (rebuild them with skecd density; damaged='raise' stops instead)",
+            UserWarning,
+            stacklevel=3,
+        )
+    return found, data, broken
 
 
 def _report_missing(lost, n_selected, command, missing):
@@ -212,7 +273,7 @@ def _report_missing(lost, n_selected, command, missing):
         warnings.warn(message, UserWarning, stacklevel=3)
 
 
-def _bunch(kept, lost, excluded, data, target, command):
+def _bunch(kept, lost, excluded, data, target, command, damaged):
     return Bunch(
         data=data,
         target=target,
@@ -225,11 +286,12 @@ def _bunch(kept, lost, excluded, data, target, command):
         filenames=[p for _, p, _ in kept],
         missing=lost,
         excluded=excluded,
+        damaged=damaged,
         build_command=command,
         DESCR=(
             "Elastic moduli of all crystal systems with GPAW densities\n"
             f"{len(kept)} materials loaded, {len(lost)} without density yet, "
-            f"{len(excluded)} excluded (the builder failed).\n"
+            f"{len(excluded)} excluded (the builder failed), {len(damaged)} damaged files.\n"
             "Labels: Materials Project (CC BY 4.0), de Jong et al. 2015 (CC BY 4.0) via "
             "matminer, and the matcalc collection (BSD-3-Clause); see get_data_dir() / "
             "'README.md'."
