@@ -2,8 +2,9 @@
 
 Layout of a results directory::
 
-    features/<feature>-<key>.joblib       cached feature arrays (one per data set and settings)
-    features/<feature>-<key>.json         how long each took to compute
+    features/<feature>-<key>.npz          cached feature arrays (one per data set and settings)
+    features/<feature>-<key>.json         how long each took to compute, and the SHA-256
+                                          of the ``.npz``
     results/<protocol>/<model>/<target>/<split>-<key>.json   one fitted split each
     results.md, summary.json, tables/*.rst, plots/*.png      the report (skecd.benchmark._report)
 
@@ -17,13 +18,16 @@ settings skips them; ``.part`` files left by a killed run are removed by the nex
 Each feature array and each result carries a checksum (in the feature's ``.json``,
 in the result record), verified on read: an entry that cannot be read or whose
 checksum differs is reported with its path, moved aside (``<name>.damaged``) and
-recomputed.
+recomputed. Features are stored as plain arrays (``.npz`` read with
+``allow_pickle=False``, the crystal graphs as their concatenated arrays), and the
+file's SHA-256 is checked before it is parsed: the cache never unpickles.
 """
 
 from __future__ import annotations
 
 import functools
 import hashlib
+import io
 import json
 import os
 import platform
@@ -41,6 +45,7 @@ from tqdm.auto import tqdm
 
 from .._version import __version__
 from ..datasets import CRYSTAL_SYSTEMS, TARGET_NAMES, crystal_system
+from ..preprocessing import CrystalGraph
 from ..utils._atomic import atomic_write, remove_partial_files
 from ._metrics import regression_metrics
 from ._models import DEFAULT_SETTINGS, FEATURES, MODELS, fold_inputs, settings_key
@@ -394,6 +399,62 @@ def _json_default(obj):
     raise TypeError(f"cannot write {type(obj).__name__} as JSON")
 
 
+_GRAPH_FIELDS = ("atom_features", "edge_index", "edge_features", "distances")
+
+
+def _write_features(fh, value):
+    """Write a feature array as plain arrays in an ``.npz`` (no pickle).
+
+    A numeric array is stored as is; an object array of crystal graphs as the
+    concatenation of each field with the per-graph sizes.
+    """
+    if isinstance(value, np.ndarray) and value.dtype != object:
+        np.savez(fh, kind="array", array=value)
+        return
+    if not all(isinstance(g, CrystalGraph) for g in value):
+        kinds = sorted({type(g).__name__ for g in value})
+        raise TypeError(f"cannot cache features of types {kinds} without pickle")
+    arrays = {
+        f: np.concatenate([getattr(g, f) for g in value], axis=-1 if f == "edge_index" else 0)
+        for f in _GRAPH_FIELDS
+    }
+    np.savez(
+        fh,
+        kind="graphs",
+        n_atoms=np.array([g.n_atoms for g in value], dtype=np.int64),
+        n_edges=np.array([g.n_edges for g in value], dtype=np.int64),
+        formulas=np.array([g.formula for g in value], dtype=str),
+        **arrays,
+    )
+
+
+def _read_features(data):
+    """Inverse of :func:`_write_features`, from the file's bytes (never unpickles)."""
+    with np.load(io.BytesIO(data), allow_pickle=False) as z:
+        kind = str(z["kind"])
+        if kind == "array":
+            return z["array"]
+        if kind != "graphs":
+            raise ValueError(f"unknown kind of cached features {kind!r}")
+        fields = {f: z[f] for f in _GRAPH_FIELDS}
+        n_atoms, n_edges, formulas = z["n_atoms"], z["n_edges"], z["formulas"]
+    atom_at = np.concatenate([[0], np.cumsum(n_atoms)])
+    edge_at = np.concatenate([[0], np.cumsum(n_edges)])
+    if atom_at[-1] != len(fields["atom_features"]) or edge_at[-1] != len(fields["distances"]):
+        raise ValueError("the graph sizes do not match the stored arrays")
+    out = np.empty(len(n_atoms), dtype=object)
+    for i in range(len(out)):
+        a, e = slice(atom_at[i], atom_at[i + 1]), slice(edge_at[i], edge_at[i + 1])
+        out[i] = CrystalGraph(
+            atom_features=fields["atom_features"][a],
+            edge_index=fields["edge_index"][:, e],
+            edge_features=fields["edge_features"][e],
+            distances=fields["distances"][e],
+            formula=str(formulas[i]),
+        )
+    return out
+
+
 class _FeatureCache:
     """Features of the whole data set, computed once per (feature, settings, data).
 
@@ -429,19 +490,21 @@ class _FeatureCache:
         return value
 
     def _paths(self, key):
-        return self.root / f"{key}.joblib", self.root / f"{key}.json"
+        return self.root / f"{key}.npz", self.root / f"{key}.json"
 
     def _load(self, name, key):
         """Return the cached, checksum-verified array of ``name``, or None."""
         path, meta_path = self._paths(key)
-        if not path.exists() and not meta_path.exists():
+        if not path.exists():  # never computed, or only the timing of an older cache
             return None
         try:
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
-            value = joblib.load(path)
-            if joblib.hash(value) != meta["checksum"]:
-                raise ValueError("checksum mismatch: the array changed after it was written")
-        except Exception as exc:  # joblib and pickle raise many types on bad files
+            data = path.read_bytes()
+            # verified before parsing; the parser then reads plain arrays only
+            if hashlib.sha256(data).hexdigest() != meta["sha256"]:
+                raise ValueError("checksum mismatch: the file changed after it was written")
+            value = _read_features(data)
+        except (OSError, ValueError, KeyError, TypeError) as exc:
             _set_aside([path, meta_path], f"{type(exc).__name__}: {exc}")
             return None
         self.seconds[name] = meta["seconds"]
@@ -457,9 +520,12 @@ class _FeatureCache:
         seconds = time.perf_counter() - start
         if isinstance(value, np.ndarray) and value.dtype == np.float64 and value.ndim > 2:
             value = value.astype(np.float32)
+        buffer = io.BytesIO()
+        _write_features(buffer, value)
+        data = buffer.getvalue()
         path, meta_path = self._paths(key)
         with atomic_write(path, "wb") as fh:
-            joblib.dump(value, fh)
+            fh.write(data)
         write_json(
             meta_path,
             {
@@ -468,7 +534,7 @@ class _FeatureCache:
                 "key": key,
                 "settings": {k: self.settings[k] for k in spec.settings},
                 "n_samples": len(self.data.data),
-                "checksum": joblib.hash(value),
+                "sha256": hashlib.sha256(data).hexdigest(),
             },
         )
         self.seconds[name] = seconds

@@ -90,7 +90,7 @@ def _fail(message, status):
 
 
 def _run(args) -> int:
-    from ._builder import build_densities
+    from ._builder import build_densities  # here: `skecd --help` must not import pymatgen
 
     if not Path(args.structures).exists():
         return _fail(f"{args.structures}: no such structures file or folder", 2)

@@ -25,6 +25,9 @@ from skorch import callbacks as skorch_callbacks
 from skorch.dataset import Dataset, ValidSplit
 from torch.optim import lr_scheduler
 
+from .. import models, preprocessing
+from ..models import _cgcnn, _fusion
+
 __all__ = [
     "allowed_object",
     "allowed_type_names",
@@ -39,10 +42,6 @@ def _name(obj):
 
 
 def _skecd_objects():
-    # Imported here so that this module stays importable from skecd.models' own imports.
-    from .. import models, preprocessing
-    from ..models import _cgcnn, _fusion
-
     objs = [getattr(models, n) for n in models.__all__]
     objs += [getattr(preprocessing, n) for n in preprocessing.__all__]
     objs += [_fusion._FusionHeadRegressor, _cgcnn.collate_graphs]

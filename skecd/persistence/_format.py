@@ -33,6 +33,7 @@ from sklearn.base import BaseEstimator
 from skorch import NeuralNet
 
 from .._version import __version__
+from ..preprocessing import MagpieFeaturizer
 from ..utils._atomic import atomic_write
 from ._allowlist import allowed_object, allowed_type_names, decode, encode, object_name
 
@@ -116,8 +117,6 @@ def _magpie_featurizer(est):
 
 
 def _rebuilders():
-    from ..preprocessing import MagpieFeaturizer
-
     return {MagpieFeaturizer: {"featurizer_": _magpie_featurizer}}
 
 
@@ -477,11 +476,9 @@ def _load_skeleton(path, data):
 
 
 def _load_net(path, key, record, tensors, weights_dtype):
-    from skorch import NeuralNet as _NeuralNet
-
     try:
         cls = allowed_object(record["class"])
-        if not (isinstance(cls, type) and issubclass(cls, _NeuralNet)):
+        if not (isinstance(cls, type) and issubclass(cls, NeuralNet)):
             raise ValueError(f"{record['class']} is not a network class")
         params = {k: decode(v) for k, v in record["params"].items()}
         if str(params.get("device", "cpu")).startswith("cuda") and not torch.cuda.is_available():

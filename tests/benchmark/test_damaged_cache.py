@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 
@@ -74,7 +75,7 @@ def test_result_edited_after_writing_fails_its_checksum(cached):
 @pytest.mark.parametrize("damage", ["truncate", "empty"])
 def test_damaged_feature_file(cached, damage):
     root, first = cached
-    path = _only(root / "features", "*.joblib")
+    path = _only(root / "features", "*.npz")
     data = path.read_bytes()
     path.write_bytes(data[: len(data) // 2] if damage == "truncate" else b"")
     # results are cached, so the features are read only when a split is recomputed
@@ -85,10 +86,11 @@ def test_damaged_feature_file(cached, damage):
 def test_feature_rows_zeroed_fail_the_checksum(cached):
     """A valid feature file whose rows were zeroed used to be used silently."""
     root, first = cached
-    path = _only(root / "features", "*.joblib")
-    features = joblib.load(path)
+    path = _only(root / "features", "*.npz")
+    with np.load(path) as stored:
+        features = stored["array"].copy()
     features[: N // 2] = 0.0
-    joblib.dump(features, path)
+    np.savez(path, kind="array", array=features)
     for result in (root / "results").rglob("*.json"):
         result.unlink()
     _assert_recomputed(root, first, path, n_fitted=2)
@@ -129,7 +131,8 @@ def test_leftover_part_files_are_removed(cached):
 def test_checksums_are_stored(cached):
     root, first = cached
     meta = json.loads(_only(root / "features", "*.json").read_text())
-    assert meta["checksum"] == joblib.hash(joblib.load(_only(root / "features", "*.joblib")))
+    digest = hashlib.sha256(_only(root / "features", "*.npz").read_bytes()).hexdigest()
+    assert meta["sha256"] == digest
     for record in first.results:
         assert len(record["checksum"]) == 64
     assert np.isfinite([r["metrics"]["r2"] for r in first.results]).all()
@@ -150,3 +153,53 @@ def test_atomic_write_leaves_the_old_file_on_error(tmp_path):
     unrelated.write_text("x")
     assert remove_partial_files(tmp_path) == []
     assert unrelated.exists()
+
+
+class _Payload:
+    """Unpickling this creates ``marker`` (a harmless stand-in for ``os.system``)."""
+
+    def __init__(self, marker):
+        self.marker = str(marker)
+
+    def __reduce__(self):
+        return (open, (self.marker, "w"))
+
+
+def test_feature_cache_never_unpickles(cached):
+    """A pickle planted in the feature cache, with a matching timing record, runs nothing."""
+    import pickle
+
+    root, first = cached
+    meta_path = _only(root / "features", "*.json")
+    meta = json.loads(meta_path.read_text())
+    marker = root / "payload_ran"
+    payload = pickle.dumps(_Payload(marker))
+    for suffix in (".joblib", ".npz"):  # the old and the new cache file names
+        (root / "features" / f"{meta['key']}{suffix}").write_bytes(payload)
+    meta["checksum"] = joblib.hash(_Payload(marker))
+    meta_path.write_text(json.dumps(meta))
+    for result in (root / "results").rglob("*.json"):
+        result.unlink()
+    with pytest.warns(RuntimeWarning, match="damaged benchmark cache entry"):
+        again = run_benchmark(results_dir=root, **KWARGS)
+    assert not marker.exists()
+    assert [r["y_pred"] for r in again.results] == [r["y_pred"] for r in first.results]
+
+
+def test_graph_features_round_trip_through_the_cache(tmp_path):
+    """The one object-valued feature (crystal graphs) is stored as plain arrays too."""
+    from skecd.benchmark._runner import _read_features, _write_features
+    from skecd.datasets import load_fcc_elastic
+    from skecd.preprocessing import CrystalGraphFeaturizer
+
+    graphs = CrystalGraphFeaturizer().fit_transform(load_fcc_elastic().data[:3])
+    path = tmp_path / "g.npz"
+    with open(path, "wb") as fh:
+        _write_features(fh, graphs)
+    back = _read_features(path.read_bytes())
+    assert back.dtype == object and len(back) == 3
+    for a, b in zip(graphs, back):
+        assert type(a) is type(b) and a.formula == b.formula
+        for field in ("atom_features", "edge_index", "edge_features", "distances"):
+            np.testing.assert_array_equal(getattr(a, field), getattr(b, field))
+            assert getattr(a, field).dtype == getattr(b, field).dtype
