@@ -34,6 +34,14 @@ def _csv(text):
     return items
 
 
+def _seed(text):
+    """``--seed``: what numpy's and scikit-learn's random states take, 0 to 2**32 - 1."""
+    value = _int_at_least(0, "an integer from 0 to 2**32 - 1")(text)
+    if value >= 2**32:
+        raise argparse.ArgumentTypeError(f"expected an integer from 0 to 2**32 - 1, got {text!r}")
+    return value
+
+
 def _int_at_least(minimum, allowed=None):
     """An argparse type: an integer >= ``minimum`` (``allowed`` says so in the message)."""
     allowed = allowed or f"an integer >= {minimum}"
@@ -198,7 +206,7 @@ def _add_settings_options(p):
     )
     p.add_argument(
         "--seed",
-        type=int,
+        type=_seed,
         default=d["seed"],
         help="random seed of the splits, the subset (--max-samples) and every model",
     )

@@ -121,13 +121,13 @@ def _add_train_settings_options(p):
         "stopping)",
     )
     for key, kind in (
-        ("grid", int),
+        ("grid", _positive),
         ("frame", str),
-        ("batch_size", int),
-        ("n_estimators", int),
+        ("batch_size", _positive),
+        ("n_estimators", _positive),
         ("device", str),
         ("n_jobs", int),
-        ("seed", int),
+        ("seed", _seed),
     ):
         p.add_argument(
             f"--{key.replace('_', '-')}",
@@ -164,6 +164,27 @@ def _cv(text):
             f"expected 0 (a hold-out split) or a number of folds >= 2, got {text!r}"
         )
     return cv
+
+
+def _seed(text):
+    """``--seed``: what numpy's and scikit-learn's random states take, 0 to 2**32 - 1."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = -1
+    if not 0 <= value < 2**32:
+        raise argparse.ArgumentTypeError(f"expected an integer from 0 to 2**32 - 1, got {text!r}")
+    return value
+
+
+def _positive(text):
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
+    return value
 
 
 def _non_negative(text):

@@ -438,6 +438,11 @@ class SkecdNetRegressor(NeuralNetRegressor):
             The fitted regressor.
         """
         routing = fit_params.pop("_routing_method", "partial_fit")
+        if "sample_weight" in fit_params:  # skorch would pass it on to forward()
+            raise TypeError(
+                f"{type(self).__name__}.fit does not take sample_weight: the networks' loss is "
+                "unweighted (repeat or drop samples instead)"
+            )
         self._check_training_params()
         self._check_X_container(X)
         first = not (self.initialized_ and hasattr(self, "input_shape_"))

@@ -431,6 +431,22 @@ def test_clipped_prediction_is_said_in_its_row_without_a_spread(tmp_path):
     assert np.isnan(row["K_VRH_std"]) and np.isnan(row["G_VRH_std"])
 
 
+def test_sample_weight_given_to_a_network_is_refused_before_training():
+    from skecd.models import InvariantECDRegressor
+
+    X = np.random.default_rng(0).random((4, 3, 8))
+    with pytest.raises(TypeError, match="InvariantECDRegressor.fit does not take sample_weight"):
+        InvariantECDRegressor(max_epochs=1).fit(X, np.full((4, 2), 100.0), sample_weight=np.ones(4))
+
+
+@pytest.mark.parametrize("command", ["train", "benchmark"])
+def test_negative_seed_names_the_option(tmp_path, capsys, command):
+    with pytest.raises(SystemExit) as exc:
+        main([command, "--seed", "-1", *(["-o", str(tmp_path / "m.skecd")] * (command == "train"))])
+    assert exc.value.code == 2
+    assert "argument --seed: expected an integer from 0 to 2**32 - 1" in capsys.readouterr().err
+
+
 def test_overflowing_formula_names_the_sample():
     from skecd.preprocessing import MagpieFeaturizer
 
