@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import warnings
 from pathlib import Path
 
 from ..cli import command_help
@@ -402,7 +403,7 @@ def add_predict_parser(subparsers):
 
 def _resolve_model(name):
     from .. import pretrained
-    from ..persistence import ModelFileError, load_model
+    from ..persistence import ModelFileError, ModelVersionWarning, load_model
 
     if name is None:
         name = pretrained.DEFAULT_PRETRAINED
@@ -422,9 +423,17 @@ def _resolve_model(name):
                 f"({', '.join(pretrained.available_models()) or 'none shipped'})"
             )
     try:
-        return load_model(path, return_manifest=True)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ModelVersionWarning)
+            loaded = load_model(path, return_manifest=True)
     except ModelFileError as exc:
         raise _UsageError(str(exc)) from exc
+    for w in caught:  # the version note in one line; any other warning as Python shows it
+        if issubclass(w.category, ModelVersionWarning):
+            print(f"skecd predict: warning: {w.message}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+    return loaded
 
 
 # Targets whose unit is known: their output columns say it (K_VRH_GPa, K_VRH_std_GPa).

@@ -325,14 +325,19 @@ def _check_sizes(path, infos, where=""):
     """Refuse members that would inflate beyond the caps, before inflating any."""
     for info in infos:
         ratio = info.file_size / max(info.compress_size, 1)
-        if info.file_size > _MAX_MEMBER_BYTES or (
-            info.file_size > _RATIO_FLOOR and ratio > _MAX_RATIO
-        ):
-            raise ModelFileError(
-                f"{path}: refused: {where}{info.filename} declares {info.file_size:,} bytes "
-                f"({ratio:.0f} times its compressed size); a model file member is at most "
-                f"{_MAX_MEMBER_BYTES:,} bytes and {_MAX_RATIO} times its compressed size"
+        if info.file_size > _MAX_MEMBER_BYTES:
+            limit = f"a model file member is at most {_MAX_MEMBER_BYTES:,} bytes"
+        elif info.file_size > _RATIO_FLOOR and ratio > _MAX_RATIO:
+            limit = (
+                f"a member over {_RATIO_FLOOR:,} bytes inflates at most {_MAX_RATIO} times "
+                "(a zip bomb does more)"
             )
+        else:
+            continue
+        raise ModelFileError(
+            f"{path}: refused: {where}{info.filename} declares {info.file_size:,} bytes "
+            f"({ratio:.0f} times its compressed size); {limit}"
+        )
 
 
 def _read_capped(path, zf, info):

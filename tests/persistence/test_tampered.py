@@ -252,3 +252,21 @@ def test_save_load_still_round_trip(net_file, data):
     assert np.isfinite(model.predict(X_new)).all()
     assert "checksums" in read_manifest(net_file)
     assert skecd.__version__ == read_manifest(net_file)["skecd_version"]
+
+
+def test_cli_says_the_version_note_in_one_line(rf_file, tmp_path, capsys):
+    from skecd.cli import main
+    from skecd.datasets import get_sample_chgcar_paths
+
+    def edit(m):
+        m["skecd_version"] = "0.0.1"
+
+    other = _rewrite(rf_file, tmp_path / "v.skecd", {"manifest.json": _edit_json(edit)}, forge=True)
+    chgcar = str(next(iter(get_sample_chgcar_paths().values())))
+    main(["predict", "--model", str(other), chgcar, "--no-progress"])
+    err = [line for line in capsys.readouterr().err.splitlines() if "0.0.1" in line]
+    assert err == [
+        f"skecd predict: warning: {other} was saved with skecd 0.0.1 (running "
+        f"{skecd.__version__}): its estimators may predict differently under these versions; "
+        "retrain it, or check its predictions"
+    ]
