@@ -62,8 +62,9 @@ def expand_inputs(paths, skipped=None):
         if p.is_dir():
             for q in sorted(p.iterdir()):
                 if not q.is_file():
-                    if skipped is not None and not q.is_dir():
-                        skipped.append((q, "not a regular file"))
+                    if skipped is not None:
+                        why = "a folder (folders are not searched recursively)"
+                        skipped.append((q, why if q.is_dir() else "not a regular file"))
                     continue
                 if file_kind(q) is not None:
                     out.append(q)
@@ -112,7 +113,12 @@ def read_input(path, species=None):
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"No such file: {str(path)!r}")
-    kind = file_kind(path) or "chgcar"  # a file of no known kind: its reader says what is wrong
+    kind = file_kind(path)
+    if kind is None:
+        raise ValueError(
+            f"{str(path)!r} is neither a density nor a structure file (by name and content: "
+            "expected a VASP CHGCAR/CHG, a skecd .npz, a cube file, or CIF/POSCAR/JSON/XSF)"
+        )
     if kind in STRUCTURE_KINDS:
         return read_structure_file(path, kind), "structure"
     if kind == "npz":

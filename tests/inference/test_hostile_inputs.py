@@ -121,6 +121,7 @@ def test_every_file_of_a_folder_gets_a_row_or_a_line(model, tmp_path, capsys):
     shutil.copy(ds.filenames[1], folder / "mp-x.npz")
     s.to(filename=str(folder / "BaTe.CIF"))
     (folder / "notes.txt").write_text("my notes\n")
+    (folder / "sub").mkdir()
     status = main(["predict", "--model", str(model), str(folder), "--no-progress"])
     captured = capsys.readouterr()
     rows = _rows(captured.out)
@@ -134,8 +135,12 @@ def test_every_file_of_a_folder_gets_a_row_or_a_line(model, tmp_path, capsys):
         "si_density.gz": "Si",
     }
     assert status == 0
-    (line,) = captured.err.strip().splitlines()
-    assert "notes.txt" in line and "neither a density nor a structure file" in line
+    notes, sub = captured.err.strip().splitlines()
+    assert "notes.txt" in notes and "neither a density nor a structure file" in notes
+    assert "sub" in sub and "not searched recursively" in sub
+    # given by name, a file of no known kind is one error line, not the CHGCAR parser's bytes
+    assert main(["predict", "--model", str(model), str(folder / "notes.txt")]) == 1
+    assert "notes.txt' is neither a density nor a structure file" in capsys.readouterr().err
     # a POSCAR given by a name without the word first is read as a structure
     assert main(["predict", "--model", str(model), str(folder / "BaTe_POSCAR")]) == 0
     assert _rows(capsys.readouterr().out)[0]["density_source"] == ""
