@@ -9,6 +9,8 @@ from pathlib import Path
 
 from pymatgen.core import Structure
 
+from ..io import structure_from_dict
+
 __all__ = ["check_material_id", "check_records", "read_structure_records", "read_structures"]
 
 # Suffixes (before an optional .gz/.bz2/.xz) that pymatgen's Structure.from_file reads.
@@ -138,10 +140,8 @@ def read_structure_records(path):
         if mid in seen:
             raise ValueError(f"{where}: material_id {mid!r} appears twice")
         seen.add(mid)
-        try:
-            structure = Structure.from_dict(item["structure"])
-        except Exception as exc:
-            raise ValueError(f"{where} ({mid}): invalid structure: {exc}") from exc
+        # pymatgen's own classes only: a site property naming a module is refused, not imported
+        structure = structure_from_dict(item["structure"], f"{where} ({mid})")
         records.append({"material_id": mid, "structure": structure})
     return records
 

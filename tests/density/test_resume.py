@@ -169,3 +169,18 @@ def test_the_existing_output_layout_still_resumes(fake_gpaw, tmp_path):
     manifest = _build(tmp_path)
     assert fake_gpaw == []
     assert manifest["done"] == done
+
+
+def test_structure_records_import_no_module(tmp_path, monkeypatch):
+    """A site property naming a module (monty's "@module") is refused, never imported."""
+    marker = tmp_path / "imported"
+    (tmp_path / "skecd_test_evilmod.py").write_text(f"open({str(marker)!r}, 'w').close()\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    structure = _records(IDS[:1])[0]["structure"].as_dict()
+    for site in structure["sites"]:
+        site["properties"] = {"x": {"@module": "skecd_test_evilmod", "@class": "Evil"}}
+    path = tmp_path / "s.json"
+    path.write_text(json.dumps([{"material_id": "al", "structure": structure}]))
+    with pytest.raises(ValueError, match=r"s.json, record 0 \(al\).*skecd_test_evilmod"):
+        read_structure_records(path)
+    assert not marker.exists()

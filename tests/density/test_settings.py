@@ -109,7 +109,10 @@ def test_read_structure_records_plain_and_gzipped(tmp_path):
         ({"structure": {}}, r"record 1: needs the keys"),
         ({"material_id": "../x", "structure": {}}, r"record 1: material_id '../x' cannot name"),
         ({"material_id": "al", "structure": {}}, r"record 1: material_id 'al' appears twice"),
-        ({"material_id": "b", "structure": {"x": 1}}, r"record 1 \(b\): invalid structure"),
+        (
+            {"material_id": "b", "structure": {"x": 1}},
+            r"record 1 \(b\): not a pymatgen Structure dict",
+        ),
     ],
 )
 def test_read_structure_records_names_the_bad_record(tmp_path, bad, match):
