@@ -27,7 +27,7 @@ sys.path.insert(0, str(DOCS_DIR))
 
 
 def copy_benchmark_results():
-    """Copy the published benchmark tables and plot into ``_static/benchmark`` (not committed).
+    """Copy the published benchmark tables and plots into ``_static/benchmark`` (not committed).
 
     ``benchmarks/results`` holds the one published result set of each benchmark; the
     results page includes its tables, so the docs keep no copy of their own.
@@ -41,9 +41,10 @@ def copy_benchmark_results():
         shutil.copyfile(
             results / "skecd_benchmark" / "tables" / f"{name}.rst", static / f"{name}.rst.txt"
         )
-    shutil.copyfile(
-        results / "skecd_benchmark" / "plots" / "parity_cv_all.png", static / "parity_cv_all.png"
-    )
+    for target in ("K_VRH", "G_VRH"):  # the parity overviews: the paper's models, the others
+        for name in ("paper", "more_1", "more_2"):
+            png = f"parity_cv_{target}_{name}.png"
+            shutil.copyfile(results / "skecd_benchmark" / "plots" / png, static / png)
     for name in ("cv", "transfer", "locso"):  # every material with a density built
         shutil.copyfile(
             results / "skecd_benchmark_extended" / "tables" / f"{name}.rst",

@@ -7,6 +7,7 @@ import os
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 
 from ..cli import command_help
@@ -432,6 +433,16 @@ def _run_and_report(args, plan, n_splits, writable):
     return 0
 
 
+def _machine_line(run):
+    """Where the results were fitted: this machine, or (nothing fitted now) their records'."""
+    if run.n_fitted or not run.results:
+        return f"Machine: {machine_description()}"
+    counts = Counter(r.get("machine") or "not recorded" for r in run.results)
+    return "Machines of the results (nothing fitted by this invocation): " + "; ".join(
+        f"{machine} ({n} results)" for machine, n in counts.most_common()
+    )
+
+
 def _report_lines(args, plan, run, n_splits, wall):
     models, protocols = plan.models, plan.protocols
     data = run.data
@@ -455,7 +466,7 @@ def _report_lines(args, plan, run, n_splits, wall):
         f"protocols: {', '.join(protocols)} ({'; '.join(what[p] for p in protocols)}); "
         f"targets: {', '.join(args.targets)}",
         f"Settings: {plan.settings}",
-        f"Machine: {machine_description()}",
+        _machine_line(run),
         f"This invocation: {wall:.0f} s wall, {run.n_fitted} splits fitted, "
         f"{run.n_cached} reused from the cache.",
     ]

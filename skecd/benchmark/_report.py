@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from pathlib import Path
 
@@ -323,6 +324,9 @@ def parity_plots(results, out_dir, protocol="cv", n_splits=None):
     """Draw predicted vs DFT moduli for each model and target (the paper's Figure 5).
 
     For ``cv`` every material appears once, predicted by the fold that held it out.
+    Besides one figure per (model, target), the overview figures gather the models
+    of one target, at most :data:`_PANELS_PER_FIGURE` panels each: first the models
+    of the paper's Table 2, then the others.
 
     Parameters
     ----------
@@ -335,7 +339,10 @@ def parity_plots(results, out_dir, protocol="cv", n_splits=None):
     Returns
     -------
     list of pathlib.Path
-        The PNG files: one per (model, target) and one grid of all of them.
+        The overview PNG files, named ``parity_<protocol>_<target>_<group>.png``
+        (group ``paper`` or ``more``, numbered ``more_1``, ``more_2``, ... when
+        the other models need several figures), then one PNG per (model, target),
+        ``parity_<protocol>_<model>_<target>.png``.
     """
     import matplotlib
 
@@ -348,58 +355,83 @@ def parity_plots(results, out_dir, protocol="cv", n_splits=None):
         k: v for k, v in _by(results, protocol).items() if n_splits is None or len(v) >= n_splits
     }
     models = _model_order(m for m, _ in groups)
-    targets = [t for t in TARGET_NAMES if any((m, t) in groups for m in models)]
-    if not models:
-        return []
-    grid_fig, grid_axes = _overview_figure(plt, len(models), len(targets))
-    paths = []
-    for j, model in enumerate(models):
-        for i, target in enumerate(targets):
-            grid_ax = grid_axes[j][i]
-            folds = groups.get((model, target))
-            if not folds:
-                grid_ax.set_visible(False)
-                continue
+    overviews, singles = [], []
+    for target in TARGET_NAMES:
+        done = [m for m in models if groups.get((m, target))]
+        for name, group_models, what in _overview_pages(done):
+            path = out_dir / f"parity_{protocol}_{target}_{name}.png"
+            panels = [
+                (groups[(m, target)][0]["label"], *_pooled(groups[(m, target)]))
+                for m in group_models
+            ]
+            title = f"{_TARGET_LABEL[target]}, {_PROTOCOL_TITLE.get(protocol, protocol)}: {what}"
+            fig = _overview_figure(plt, panels, title)
+            fig.savefig(path, dpi=100)
+            plt.close(fig)
+            overviews.append(path)
+        for model in done:
+            folds = groups[(model, target)]
             path = out_dir / f"parity_{protocol}_{model}_{target}.png"
-            _parity_figure(
-                plt, *_pooled(folds), f"{folds[0]['label']}, {target}", grid_ax, path, pooled=True
-            )
-            paths.append(path)
-    grid_fig.tight_layout()
-    path = out_dir / f"parity_{protocol}_all.png"
-    grid_fig.savefig(path, dpi=90)
-    plt.close(grid_fig)
-    paths.append(path)
-    return paths
+            fig, ax = plt.subplots(figsize=(4, 4.3), layout="constrained")
+            _parity(ax, *_pooled(folds), f"{_wrap(folds[0]['label'])}, {target}", pooled=True)
+            fig.savefig(path, dpi=110)
+            plt.close(fig)
+            singles.append(path)
+    return overviews + singles
 
 
-def _overview_figure(plt, n_models, n_targets):
-    """The overview figure: two models per row, each with one panel per target.
+#: Most panels in one overview figure (3 columns, 2 rows).
+_PANELS_PER_FIGURE = 6
+_PROTOCOL_TITLE = {"cv": "cross-validation (out-of-fold predictions)"}
 
-    Returns the figure and, per model, its list of axes (one per target); the
-    panels left over in the last row are hidden.
+
+def _overview_pages(models):
+    """Split ``models`` into overview figures: ``[(name, models, description), ...]``.
+
+    The paper's models (those of its Table 2) come first, then the others, each
+    group in figures of at most ``_PANELS_PER_FIGURE`` panels, as even as possible.
     """
-    per_row = 2 if n_models > 1 else 1
-    n_rows = -(-n_models // per_row)
-    n_cols = per_row * n_targets
-    fig, axes = plt.subplots(n_rows, n_cols, squeeze=False, figsize=(3.2 * n_cols, 3.2 * n_rows))
-    for ax in axes.ravel()[n_models * n_targets :]:
+    paper = [m for m in models if m in PAPER_TABLE2]
+    more = [m for m in models if m not in PAPER_TABLE2]
+    pages = []
+    for name, group, what in (
+        ("paper", paper, "the models of the paper's Table 2"),
+        ("more", more, "the other models"),
+    ):
+        n_pages = -(-len(group) // _PANELS_PER_FIGURE)
+        for k in range(n_pages):
+            part = group[k * len(group) // n_pages : (k + 1) * len(group) // n_pages]
+            if n_pages == 1:
+                pages.append((name, part, what))
+            else:
+                pages.append((f"{name}_{k + 1}", part, f"{what} ({k + 1} of {n_pages})"))
+    return pages
+
+
+def _overview_figure(plt, panels, title):
+    """One figure of parity panels, ``panels``: ``[(label, y_true, y_pred), ...]``."""
+    n_cols = min(3, len(panels))
+    n_rows = -(-len(panels) // n_cols)
+    fig, axes = plt.subplots(
+        n_rows,
+        n_cols,
+        squeeze=False,
+        figsize=(3.4 * n_cols, 3.7 * n_rows + 0.4),
+        layout="constrained",
+    )
+    for ax, (label, y_true, y_pred) in zip(axes.ravel(), panels, strict=False):
+        _parity(ax, y_true, y_pred, _wrap(label), pooled=True)
+    for ax in axes.ravel()[len(panels) :]:
         ax.set_visible(False)
-    per_model = [
-        [axes[j // per_row, (j % per_row) * n_targets + i] for i in range(n_targets)]
-        for j in range(n_models)
-    ]
-    return fig, per_model
+    fig.suptitle(title, fontsize=11)
+    return fig
 
 
-def _parity_figure(plt, y_true, y_pred, title, grid_ax, path, pooled=False):
-    """Draw one parity panel on ``grid_ax`` and on a figure of its own saved at ``path``."""
-    fig, ax = plt.subplots(figsize=(4, 4))
-    for a in (ax, grid_ax):
-        _parity(a, y_true, y_pred, title, pooled=pooled)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+def _wrap(label, width=34):
+    """``label`` broken into lines of at most ``width`` characters (panel titles)."""
+    import textwrap
+
+    return "\n".join(textwrap.wrap(label, width)) or label
 
 
 def _parity(ax, y_true, y_pred, title, pooled=False):
@@ -437,9 +469,10 @@ def write_report(run, results_dir, extra_lines=()):
     results_dir = Path(results_dir)
     lines = ["# skecd benchmark results", "", *extra_lines]
     rst = {}
+    feature_seconds, earlier = _feature_seconds(run, results_dir)
     summary = {
         "settings": run.settings,
-        "feature_seconds": run.feature_seconds,
+        "feature_seconds": feature_seconds,
         "n_materials": len(run.data.material_ids),
         "splits": run.splits,
     }
@@ -447,7 +480,7 @@ def write_report(run, results_dir, extra_lines=()):
         _cv_section(run, results_dir / "plots"),
         _system_sections(run.results),
         _loeo_section(run.results),
-        _time_section(run),
+        _time_section(run, feature_seconds, earlier),
     )
     for section_lines, section_rst, section_summary in sections:
         lines += section_lines
@@ -479,9 +512,12 @@ def _cv_section(run, plot_dir):
     lines += _cv_markdown(cv_rows, n_splits)
     lines += _paper_markdown(cv_rows)
     plots = parity_plots(run.results, plot_dir, "cv", n_splits)
+    overview = tuple(f"parity_cv_{t}_" for t in TARGET_NAMES)  # not the per-model figures
     lines += [
         "",
-        "Parity plots (out-of-fold predictions): " + ", ".join(f"`plots/{p.name}`" for p in plots),
+        "Parity plots (out-of-fold predictions): "
+        + ", ".join(f"`plots/{p.name}`" for p in plots if p.name.startswith(overview))
+        + "; one figure per model and target: `plots/parity_cv_<model>_<target>.png`.",
         "Their R² is the pooled one: all folds' out-of-fold predictions scored together, "
         "which differs from the mean of the folds' R² above (each fold has its own mean "
         "of the targets).",
@@ -524,9 +560,29 @@ def _loeo_section(results):
     return lines, rst, {"loeo": {"rows": rows, "wins": wins}}
 
 
-def _time_section(run):
+def _feature_seconds(run, results_dir):
+    """The features' seconds, and whether they come from the directory's earlier report.
+
+    A ``--report-only`` run whose feature cache is gone (it is not published)
+    recorded no timing; it keeps those of the ``summary.json`` it replaces, when
+    that one was made for as many materials.
+    """
+    if run.feature_seconds:
+        return run.feature_seconds, False
+    try:
+        earlier = json.loads((Path(results_dir) / "summary.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}, False
+    if not isinstance(earlier, dict) or earlier.get("n_materials") != len(run.data.material_ids):
+        return {}, False
+    seconds = earlier.get("feature_seconds")
+    return (seconds, True) if isinstance(seconds, dict) and seconds else ({}, False)
+
+
+def _time_section(run, feature_seconds, earlier=False):
     """Feature seconds and, per protocol and model, fit + predict seconds.
 
+    ``earlier``: the feature seconds are those of an earlier report.
     Returns the Markdown lines, the reStructuredText tables and the summary keys.
     """
     fit_seconds = defaultdict(float)
@@ -538,8 +594,10 @@ def _time_section(run):
         "",
         "## Time",
         "",
-        "Features (computed once for all materials, seconds): "
-        + (", ".join(f"{k} {v:.1f}" for k, v in run.feature_seconds.items()) or "none"),
+        "Features (computed once for all materials, seconds"
+        + ("; as recorded by an earlier report, the feature cache being gone" if earlier else "")
+        + "): "
+        + (", ".join(f"{k} {v:.1f}" for k, v in feature_seconds.items()) or "none"),
         "",
     ]
     time_rows = [[p, MODELS[m].label, f"{t:.1f}"] for (p, m), t in fit_seconds.items()]

@@ -51,8 +51,10 @@ def test_cli_writes_tables_json_and_plots(tmp_path, capsys):
     assert {
         "parity_cv_rf_magpie_K_VRH.png",
         "parity_cv_cnn3d_ecd_G_VRH.png",
-        "parity_cv_all.png",
+        "parity_cv_K_VRH_paper.png",  # both models are the paper's: one overview per target
+        "parity_cv_G_VRH_paper.png",
     } <= plots
+    assert "parity_cv_all.png" not in plots
     assert all((tmp_path / "plots" / p).stat().st_size > 1000 for p in plots)
     rst = (tmp_path / "tables" / "cv.rst").read_text()
     assert rst.startswith(".. list-table::") and "RF+Magpie" in rst
@@ -60,7 +62,12 @@ def test_cli_writes_tables_json_and_plots(tmp_path, capsys):
 
     # a rerun resumes: everything comes from the cache
     assert main([*ARGS, "--results-dir", str(tmp_path)]) == 0
-    assert f"0 splits fitted, {len(files)} reused from the cache" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert f"0 splits fitted, {len(files)} reused from the cache" in out
+    # nothing fitted: the machine named is the one of the results' records, not this one's
+    machine = json.loads(files[0].read_text())["machine"]
+    expected = f"Machines of the results (nothing fitted by this invocation): {machine} ("
+    assert expected in out
 
     # --report-only fits nothing and says what is missing
     args = [*ARGS, "--results-dir", str(tmp_path), "--report-only", "--models", "rf_descriptors"]
@@ -68,6 +75,18 @@ def test_cli_writes_tables_json_and_plots(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "Not computed yet" in out and "cv/rf_descriptors" in out
     assert len(list((tmp_path / "results").rglob("*.json"))) == len(files)
+
+    # without its feature cache, --report-only keeps the earlier report's feature seconds
+    assert main([*ARGS, "--results-dir", str(tmp_path)]) == 0
+    seconds = json.loads((tmp_path / "summary.json").read_text())["feature_seconds"]
+    assert seconds and "magpie" in seconds
+    for path in (tmp_path / "features").iterdir():
+        path.unlink()
+    capsys.readouterr()
+    assert main([*ARGS, "--results-dir", str(tmp_path), "--report-only"]) == 0
+    out = capsys.readouterr().out
+    assert "as recorded by an earlier report" in out and "0 splits fitted" in out
+    assert json.loads((tmp_path / "summary.json").read_text())["feature_seconds"] == seconds
 
 
 def test_cli_lists_models(capsys):
