@@ -113,29 +113,32 @@ def _add_train_protocol_options(p):
 
 def _add_train_settings_options(p):
     """The settings of :data:`skecd.benchmark.DEFAULT_SETTINGS`."""
+    from ..benchmark._models import DEFAULT_SETTINGS as d  # `skecd train` only
+
     p.add_argument(
         "--epochs",
         type=_epochs,
         default=None,
-        help="max_epochs of the networks (default 30, skecd.benchmark.DEFAULT_SETTINGS); "
-        "'own': each network class's own default (the invariant networks: 40 with early "
-        "stopping)",
+        help=f"max_epochs of the networks (default {d['epochs']}, "
+        "skecd.benchmark.DEFAULT_SETTINGS); 'own': each network class's own default (the "
+        "invariant networks: 40 with early stopping)",
     )
-    for key, kind in (
-        ("grid", _positive),
-        ("frame", str),
-        ("batch_size", _positive),
-        ("n_estimators", _positive),
-        ("device", str),
-        ("n_jobs", int),
-        ("seed", _seed),
+    for key, kind, help_text in (
+        ("grid", _positive, "density cube edge of the voxel models"),
+        ("frame", str, "voxeliser frame of skecd.preprocessing.ChargeDensityVoxelizer"),
+        ("batch_size", _positive, "samples per training batch of the networks"),
+        ("n_estimators", _positive, "random-forest trees"),
+        ("device", str, "torch device of the networks"),
+        ("n_jobs", int, "parallel jobs of featurisers and forests, and torch threads"),
+        ("seed", _seed, "random seed of the validation split or CV folds and of the model"),
     ):
         p.add_argument(
             f"--{key.replace('_', '-')}",
             type=kind,
             default=None,
             dest=key,
-            help="setting of skecd.benchmark.DEFAULT_SETTINGS",
+            choices=["cell", "conventional"] if key == "frame" else None,
+            help=f"{help_text} (default {d[key]})",
         )
 
 
