@@ -11,7 +11,7 @@ takes charge densities.
 """
 
 from ._metrics import LOG_FLOOR_GPA, log10_mae, regression_metrics
-from ._models import DEFAULT_SETTINGS, MODELS, make_model
+from ._models import DEFAULT_SETTINGS, GROUPS, MODELS, RECOMMENDED, make_model
 from ._report import cv_table, loeo_table, parity_plots, system_table, write_report
 from ._runner import (
     DATA_SETS,
@@ -32,7 +32,9 @@ __all__ = [
     "DEFAULT_LOEO_MIN_COUNT",
     "DEFAULT_SETTINGS",
     "LOG_FLOOR_GPA",
+    "GROUPS",
     "MODELS",
+    "RECOMMENDED",
     "PROTOCOLS",
     "TARGETS",
     "TRANSFER_SPACE_GROUP",

@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 
 from ..cli import command_help
-from ._models import DEFAULT_SETTINGS, MODELS
+from ._models import DEFAULT_SETTINGS, GROUPS, MODELS
 from ._runner import (
     DATA_SETS,
     DEFAULT_LOEO_MIN_COUNT,
@@ -249,22 +249,18 @@ def _add_output_options(p):
 
 
 def _list_models():
-    """Print the registry as aligned columns: name, label, what the model is."""
-    rows = [
-        (
-            name,
-            spec.label,
-            spec.description
-            + (" (learns the targets jointly)" if spec.joint_targets else "")
-            + (" (quick)" if spec.quick else ""),
-        )
-        for name, spec in MODELS.items()
-    ]
-    name_width = max(len(r[0]) for r in rows)
-    label_width = max(len(r[1]) for r in rows)
-    print(f"{'NAME':{name_width}s}  {'LABEL':{label_width}s}  DESCRIPTION")
-    for name, label, description in rows:
-        print(f"{name:{name_width}s}  {label:{label_width}s}  {description}")
+    """Print the registry by group (recommended first) as aligned columns."""
+    name_width = max(len(name) for name in MODELS)
+    for group, meaning in GROUPS.items():
+        print(f"{group} ({meaning}):")
+        for name, spec in MODELS.items():
+            if spec.group != group:
+                continue
+            notes = [
+                n for n, on in (("joint K+G", spec.joint_targets), ("quick", spec.quick)) if on
+            ]
+            notes = f" [{', '.join(notes)}]" if notes else ""
+            print(f"  {name:{name_width}s}  {spec.description}{notes}")
     return 0
 
 

@@ -28,9 +28,12 @@ from ..models import (
     LateFusionRegressor,
     MagpieCNNRegressor,
     SEProjectedCNNRegressor,
+    interstitial_features,
+    make_interstitial_late_fusion,
     make_radial_ensemble,
     make_radial_late_fusion,
 )
+from ..models._late import CORE_RADIUS, INTERSTITIAL_RADII
 from ..preprocessing import (
     AxisProjector,
     ChargeDensityDescriptor,
@@ -45,7 +48,9 @@ __all__ = [
     "DEFAULT_SETTINGS",
     "OPTIONAL_SETTINGS",
     "FEATURES",
+    "GROUPS",
     "MODELS",
+    "RECOMMENDED",
     "make_model",
     "settings_key",
 ]
@@ -120,6 +125,9 @@ class ModelSpec:
         ``y`` of shape ``(n_samples, n_targets)`` (the networks of the invariant
         recipe, whose outputs K_VRH and G_VRH share one network by design); the
         runner then fits it once per split, not once per target.
+    group : str
+        One of :data:`GROUPS`: ``"recommended"`` (the one model to use),
+        ``"paper"`` (Zhao et al.'s networks), ``"baseline"`` or ``"research"``.
     """
 
     name: str
@@ -131,6 +139,7 @@ class ModelSpec:
     combine: str = "hstack"
     joint_targets: bool = False
     description: str = field(default="", compare=False)
+    group: str = "research"
 
 
 def _random_forest(s):
@@ -196,6 +205,15 @@ def _radial_late_fusion(s):
     """make_radial_late_fusion's network and forest, on the runner's radial + descriptors +
     Magpie columns."""
     late = make_radial_late_fusion(s["n_estimators"], s["seed"], s["n_jobs"])[-1]
+    late.set_params(network__net__batch_size=s["batch_size"], network__net__device=s["device"])
+    return late
+
+
+def _interstitial_late_fusion(s):
+    """make_interstitial_late_fusion's network and forest, on the runner's columns."""
+    late = make_interstitial_late_fusion(
+        s["n_estimators"], s["seed"], s["n_jobs"], columns=interstitial_features()[1]
+    )
     late.set_params(network__net__batch_size=s["batch_size"], network__net__device=s["device"])
     return late
 
@@ -282,6 +300,12 @@ FEATURES = {
         "radial",
         make=lambda s: RadialDensityFeaturizer(n_jobs=s["n_jobs"]),
     ),
+    "radial_interstitial": FeatureSpec(
+        "radial_interstitial",
+        make=lambda s: RadialDensityFeaturizer(
+            radii=INTERSTITIAL_RADII, core_radius=CORE_RADIUS, n_jobs=s["n_jobs"]
+        ),
+    ),
     "graphs": FeatureSpec(
         "graphs",
         make=lambda s: CrystalGraphFeaturizer(),
@@ -295,12 +319,25 @@ MODELS = {
     spec.name: spec
     for spec in [
         ModelSpec(
+            "interstitial_late_fusion",
+            "Recommended: interstitial density net + RF+descriptors+Magpie",
+            features=("radial_interstitial", "descriptors", "magpie"),
+            make_estimator=_interstitial_late_fusion,
+            settings=("batch_size", "seed", "n_estimators"),
+            joint_targets=True,
+            group="recommended",
+            description="mean of a network on the density between the atoms (radial "
+            "profiles with 1 A cores left out, code-robust descriptors) and a forest on "
+            "those descriptors and Magpie: the same for VASP and GPAW densities",
+        ),
+        ModelSpec(
             "rf_magpie",
             "RF+Magpie",
             features=("magpie",),
             make_estimator=_random_forest,
             settings=("n_estimators", "seed"),
             quick=True,
+            group="baseline",
             description="random forest on matminer's Magpie composition features",
         ),
         ModelSpec(
@@ -309,6 +346,7 @@ MODELS = {
             features=("magpie",),
             make_estimator=lambda s: MagpieCNNRegressor(**_early_stopping(s)),
             settings=_STOPPED,
+            group="paper",
             description="2D CNN on the Magpie vector laid out as a square image",
         ),
         ModelSpec(
@@ -318,6 +356,7 @@ MODELS = {
             make_estimator=lambda s: ECD3DCNNRegressor(**_early_stopping(s)),
             settings=_STOPPED + ("grid", "frame"),
             quick=True,
+            group="paper",
             description="3D CNN on the voxelised charge density",
         ),
         ModelSpec(
@@ -403,6 +442,7 @@ MODELS = {
             features=("views",),
             make_estimator=lambda s: SEProjectedCNNRegressor(**_early_stopping(s)),
             settings=_STOPPED + ("grid", "frame"),
+            group="paper",
             description="2D CNN with squeeze-and-excitation on the three axis views",
         ),
         ModelSpec(
@@ -412,6 +452,7 @@ MODELS = {
             make_estimator=_fusion,
             settings=_STOPPED + ("grid", "frame"),
             combine="densities",
+            group="paper",
             description="Magpie branch and ECD branch joined before the dense layers",
         ),
         ModelSpec(
@@ -421,6 +462,7 @@ MODELS = {
             make_estimator=_random_forest,
             settings=("n_estimators", "seed"),
             quick=True,
+            group="baseline",
             description="random forest on physical descriptors of the density",
         ),
         ModelSpec(
@@ -429,6 +471,7 @@ MODELS = {
             features=("descriptors", "magpie"),
             make_estimator=_random_forest,
             settings=("n_estimators", "seed"),
+            group="baseline",
             description="random forest on density descriptors and Magpie features",
         ),
         ModelSpec(
@@ -437,9 +480,23 @@ MODELS = {
             features=("graphs",),
             make_estimator=lambda s: CGCNNRegressor(**_early_stopping(s)),
             settings=_STOPPED,
+            group="baseline",
             description="crystal graph convolutional network (Xie and Grossman 2018)",
         ),
     ]
+}
+
+
+#: The model to use: the default of ``skecd predict`` and ``skecd train``, chosen on
+#: every protocol of the benchmark (docs, "Which model to use").
+RECOMMENDED = "interstitial_late_fusion"
+
+#: Groups of :data:`MODELS`, in the order ``--list-models`` shows them.
+GROUPS = {
+    "recommended": "the one model to use",
+    "paper": "the networks of Zhao et al.",
+    "baseline": "composition, descriptor and crystal-graph baselines",
+    "research": "variants kept for the published comparisons",
 }
 
 

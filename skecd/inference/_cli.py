@@ -377,8 +377,16 @@ def add_predict_parser(subparsers):
         "--model",
         default=None,
         help="a model file (skecd train) or the name of a shipped model "
-        "(skecd.pretrained.available_models()); default: the shipped "
-        "rf_descriptors_magpie",
+        "(skecd.pretrained.available_models()); default: the recommended "
+        "interstitial_late_fusion",
+    )
+    p.add_argument(
+        "--interval",
+        type=_confidence,
+        default=None,
+        metavar="CONFIDENCE",
+        help="add calibrated prediction intervals of this confidence, e.g. 0.9 "
+        "(columns <target>_lower and <target>_upper)",
     )
     p.add_argument("--output", "-o", default=None, help="file to write (default: standard output)")
     p.add_argument(
@@ -439,16 +447,32 @@ def _resolve_model(name):
     return loaded
 
 
+def _confidence(text):
+    """``--interval``: a number strictly between 0 and 1."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value < 1:
+        raise argparse.ArgumentTypeError(
+            f"must be a confidence in (0, 1), such as 0.9, got {text!r}"
+        )
+    return value
+
+
 # Targets whose unit is known: their output columns say it (K_VRH_GPa, K_VRH_std_GPa).
 _UNITS = {"K_VRH": "GPa", "G_VRH": "GPa"}
 
 
-def _write_rows(rows, targets, fmt, stream):
+def _write_rows(rows, targets, fmt, stream, interval=None):
     columns = {"id": "id", "formula": "formula"}  # key of a row -> output column
     for t in targets:
         unit = f"_{_UNITS[t]}" if t in _UNITS else ""
         columns[t] = f"{t}{unit}"
         columns[f"{t}_std"] = f"{t}_std{unit}"
+        if interval is not None:
+            columns[f"{t}_lower"] = f"{t}_lower{unit}"
+            columns[f"{t}_upper"] = f"{t}_upper{unit}"
     columns.update(density_source="density_source", warnings="warnings", seconds="seconds")
 
     def value(v):  # no spread: null in JSON, an empty cell in CSV
@@ -501,10 +525,17 @@ def predict_main(args):
         print(f"{prog}: skipped {p}: {why}", file=sys.stderr)
     if not paths and not missing:
         return _fail(prog, f"no density or structure files in {' '.join(args.inputs)}")
+    if args.interval is not None and not hasattr(estimator, "interval"):
+        return _fail(
+            prog,
+            f"--interval: model {args.model or 'default'} has no calibrated intervals "
+            "(train it with skecd train --cv 5)",
+        )
     rows, errors = predict_files(
         estimator,
         manifest,
         paths,
+        interval=args.interval,
         n_jobs=n_jobs,
         progress=not args.no_progress,
         species=species,
@@ -526,11 +557,12 @@ def predict_main(args):
         try:
             with contextlib.ExitStack() as stack:
                 fh = stack.enter_context(opener(out, "w", encoding="utf-8", newline=""))
-                _write_rows(rows, targets, fmt, fh)
+                _write_rows(rows, targets, fmt, fh, args.interval)
         except OSError as exc:
             print(f"{prog}: error: could not write {args.output}: {exc}", file=sys.stderr)
-            _write_rows(rows, targets, fmt, sys.stdout)  # the predictions are not lost
+            # the predictions are not lost
+            _write_rows(rows, targets, fmt, sys.stdout, args.interval)
             return 1
     else:
-        _write_rows(rows, targets, fmt, sys.stdout)
+        _write_rows(rows, targets, fmt, sys.stdout, args.interval)
     return 1 if (errors or missing or not rows) else 0

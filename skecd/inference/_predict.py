@@ -2,25 +2,19 @@
 
 from __future__ import annotations
 
-import inspect
 import re
 import time
 from pathlib import Path
 
 import numpy as np
 from pymatgen.core import Structure
-from sklearn.ensemble import ExtraTreesRegressor, RandomForestRegressor
-from sklearn.multioutput import MultiOutputRegressor
-from sklearn.pipeline import Pipeline
 
 from ..io import check_structure
-from ..models import LateFusionRegressor
+from ..models import predict_with_std
 from ._data import read_input
 from ._train import needs_density
 
 __all__ = ["applicability_warnings", "predict_files", "predict_with_std"]
-
-_FORESTS = (RandomForestRegressor, ExtraTreesRegressor)
 
 #: Largest spacing (A) of the density grid points that is not warned about (the training
 #: densities of skecd's GPAW builder have 0.2 A or less).
@@ -30,75 +24,6 @@ MIN_BOND = 0.7
 #: Least share of the cell that the atoms' spheres (pymatgen's atomic radii) fill, not
 #: warned about: a slab or molecule in a vacuum box.
 MIN_PACKING = 0.1
-
-
-def predict_with_std(estimator, X):
-    """Predict, with a spread of the prediction where the model has one.
-
-    Parameters
-    ----------
-    estimator : estimator
-        A fitted model. Its spread is the ensemble's (``predict(X,
-        return_std=True)``) when its ``predict`` takes ``return_std`` (such as
-        :class:`~skecd.models.InvariantECDRegressor`); else, for a random
-        forest, the standard deviation of its trees' predictions; for a
-        :class:`~skecd.models.LateFusionRegressor`, the standard deviation of the
-        weighted mixture of its parts (their own spreads and their disagreement);
-        else NaN.
-        Either may be alone, the last step of a ``Pipeline``, or per target in a
-        ``MultiOutputRegressor``.
-    X : list
-        Samples.
-
-    Returns
-    -------
-    y : ndarray of shape (n_samples, n_targets)
-    std : ndarray of shape (n_samples, n_targets)
-        NaN where the model gives no spread.
-    """
-    if isinstance(estimator, MultiOutputRegressor):
-        parts = [predict_with_std(e, X) for e in estimator.estimators_]
-        return np.hstack([p[0] for p in parts]), np.hstack([p[1] for p in parts])
-    final, Xt = estimator, X
-    if isinstance(estimator, Pipeline) and _has_spread(estimator[-1]):
-        # A Pipeline's own predict has no return_std: the spread is its final step's,
-        # on the features of the steps before it.
-        final, Xt = estimator[-1], estimator[:-1].transform(X)
-    if isinstance(final, LateFusionRegressor):
-        return _mixture(final, Xt)
-    if _takes_return_std(final):
-        y, std = final.predict(Xt, return_std=True)
-        return _2d(y, len(X)), _2d(std, len(X))
-    if isinstance(final, _FORESTS):
-        y = _2d(final.predict(Xt), len(X))
-        trees = np.stack([_2d(t.predict(np.asarray(Xt)), len(X)) for t in final.estimators_])
-        return y, trees.std(axis=0)
-    y = _2d(estimator.predict(X), len(X))
-    return y, np.full_like(y, np.nan)
-
-
-def _mixture(late, X):
-    """Mean and standard deviation of the weighted mixture of the late fusion's parts."""
-    parts = [predict_with_std(est, X) for est in late.estimators_]
-    weights = late._weights()
-    mean = sum(w * y for w, (y, _) in zip(weights, parts, strict=True))
-    # a part without a spread (NaN) adds only its disagreement with the others
-    second = sum(
-        w * (np.nan_to_num(std) ** 2 + y**2) for w, (y, std) in zip(weights, parts, strict=True)
-    )
-    return mean, np.sqrt(np.clip(second - mean**2, 0.0, None))
-
-
-def _takes_return_std(estimator):
-    return "return_std" in inspect.signature(estimator.predict).parameters
-
-
-def _has_spread(estimator):
-    return _takes_return_std(estimator) or isinstance(estimator, (*_FORESTS, LateFusionRegressor))
-
-
-def _2d(a, n):
-    return np.asarray(a, dtype=np.float64).reshape(n, -1)
 
 
 def _crystal_system(structure):
@@ -212,7 +137,7 @@ def _input_warnings(sample, structure):
     return out
 
 
-def _predict_one(estimator, path, targets, metadata, density, species=None):
+def _predict_one(estimator, path, targets, metadata, density, species=None, interval=None):
     import warnings
 
     start = time.perf_counter()
@@ -237,6 +162,10 @@ def _predict_one(estimator, path, targets, metadata, density, species=None):
             row[t] = float(y[0, j])
             # every member clipped to one bound: their agreement is no spread
             row[f"{t}_std"] = float("nan") if clipped else float(std[0, j])
+        if interval is not None:
+            lower, upper = estimator.interval(y, std, confidence=interval)
+            for j, t in enumerate(targets):
+                row[f"{t}_lower"], row[f"{t}_upper"] = float(lower[0, j]), float(upper[0, j])
         row["density_source"] = source or ""
         predicted = {t: row[t] for t in targets}
         notes = _input_warnings(sample, structure) + model_warnings
@@ -254,7 +183,9 @@ def _sample_free(message):
     return re.sub(r"samples \[0\] \(1 in all\)", "this input", message)
 
 
-def predict_files(estimator, manifest, paths, *, n_jobs=1, progress=True, species=None):
+def predict_files(
+    estimator, manifest, paths, *, interval=None, n_jobs=1, progress=True, species=None
+):
     """Predict every input file; failures are returned, not raised.
 
     Parameters
@@ -265,6 +196,11 @@ def predict_files(estimator, manifest, paths, *, n_jobs=1, progress=True, specie
         Its manifest (targets, training coverage).
     paths : list of path-like
         Input files (see :func:`skecd.inference.read_input`).
+    interval : float, default=None
+        Also give the calibrated interval of this confidence (``<target>_lower``,
+        ``<target>_upper``); the model must have them
+        (:class:`~skecd.models.ConformalIntervalRegressor`, as ``skecd train --cv``
+        saves).
     n_jobs : int, default=1
         Inputs processed in parallel (joblib processes).
     progress : bool, default=True
@@ -276,7 +212,8 @@ def predict_files(estimator, manifest, paths, *, n_jobs=1, progress=True, specie
     -------
     rows : list of dict
         One per input that succeeded, in input order: ``id``, ``formula``, each
-        target and its ``_std``, ``density_source``, ``warnings``, ``seconds``.
+        target and its ``_std`` (and ``_lower``, ``_upper`` with ``interval``),
+        ``density_source``, ``warnings``, ``seconds``.
     errors : list of str
         One line per input that failed, naming the file.
     """
@@ -289,7 +226,15 @@ def predict_files(estimator, manifest, paths, *, n_jobs=1, progress=True, specie
     if density is None:
         density = needs_density(estimator)
     paths = [Path(p) for p in paths]
-    jobs = (delayed(_predict_one)(estimator, p, targets, metadata, density, species) for p in paths)
+    if interval is not None and not hasattr(estimator, "interval"):
+        raise ValueError(
+            "this model has no calibrated intervals: train it with cross-validation "
+            "(skecd train --cv 5) or use a shipped model"
+        )
+    jobs = (
+        delayed(_predict_one)(estimator, p, targets, metadata, density, species, interval)
+        for p in paths
+    )
     results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
     rows, errors = [], []
     for row, error in tqdm(results, total=len(paths), desc="predict", disable=not progress):

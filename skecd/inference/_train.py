@@ -9,6 +9,7 @@ saved model is still one estimator that takes densities (or structures) itself.
 from __future__ import annotations
 
 import time
+import warnings
 
 import numpy as np
 from sklearn.model_selection import KFold, train_test_split
@@ -17,12 +18,13 @@ from skorch import NeuralNet
 from tqdm.auto import tqdm
 
 from ..datasets import TARGET_NAMES
+from ..models import ConformalIntervalRegressor
 from ._data import coverage, dataset_hash, training_data
 
 __all__ = ["DEFAULT_MODEL", "needs_density", "train_model"]
 
-#: The best model overall of the benchmark (5-fold CV on the bundled data).
-DEFAULT_MODEL = "rf_descriptors_magpie"
+#: The recommended model (skecd.benchmark.RECOMMENDED): the default of skecd train.
+DEFAULT_MODEL = "interstitial_late_fusion"  # skecd.benchmark.RECOMMENDED (tested)
 
 
 def _networks(estimator):
@@ -160,6 +162,23 @@ class _Plan:
             [np.asarray(self.predict_rows(m, rows)).reshape(len(rows), -1) for m in parts]
         )
 
+    def predict_with_std(self, fitted, rows):
+        """Predictions and spreads of a model of :meth:`fit` for ``rows``."""
+        from ..benchmark._models import combine_features
+        from ..models import predict_with_std
+
+        parts = [fitted] if self.joint else fitted.estimators_
+        ys, stds = [], []
+        for model in parts:
+            if self.spec.combine == "densities":
+                y, std = predict_with_std(model, [self.data.samples[i] for i in rows])
+            else:
+                X = combine_features(self.spec, self.features(), rows)
+                y, std = predict_with_std(model.steps[-1][1], X)
+            ys.append(y)
+            stds.append(std)
+        return np.hstack(ys), np.hstack(stds)
+
     def fit_rows(self, rows, y):
         """Return the model (taking samples) fitted on ``rows`` with targets ``y``."""
         from ..benchmark._models import combine_features
@@ -216,13 +235,14 @@ def train_model(
     patience=0,
     joint=None,
     settings=None,
+    intervals=True,
     progress=True,
 ):
     """Fit a registry model on a labelled set and gather its training metadata.
 
     Parameters
     ----------
-    model : str, default="rf_descriptors_magpie"
+    model : str, default="interstitial_late_fusion"
         A key of :data:`skecd.benchmark.MODELS`.
     data : {"fcc", "all"} or path-like, default="fcc"
         See :func:`skecd.inference.training_data`.
@@ -244,6 +264,11 @@ def train_model(
         of two outputs is half the size), separate otherwise (as the benchmark).
     settings : dict, default=None
         Overrides of :data:`skecd.benchmark.DEFAULT_SETTINGS`.
+    intervals : bool, default=True
+        With ``cv >= 2``, wrap the model in a
+        :class:`~skecd.models.ConformalIntervalRegressor` calibrated on the
+        out-of-fold predictions (``predict_interval``; ``skecd predict
+        --interval``). Needs positive out-of-fold predictions.
     progress : bool, default=True
         Progress bars.
 
@@ -281,7 +306,9 @@ def train_model(
     y = ds.target
     n = len(y)
     splits, protocol = _validation_splits(n, cv, valid_fraction, seed, ds.get("groups"))
-    estimator, y_pred, per_fold = _validate(plan, splits, y, f"{model} ({protocol['protocol']})")
+    estimator, y_pred, y_std, per_fold = _validate(
+        plan, splits, y, f"{model} ({protocol['protocol']})"
+    )
     tested = np.unique(np.concatenate([t for _, t in splits]))
     if cv >= 2:
         if progress:
@@ -296,6 +323,27 @@ def train_model(
         training["epochs_trained"] = epochs
     if not plan.joint and len(ds.target_names) == 1:
         estimator = estimator.estimators_[0]
+    if cv >= 2 and intervals and np.all(y_pred[tested] > 0):
+        # Calibrated intervals from the out-of-fold errors just measured (crepes).
+        unfitted = plan.make()
+        if not plan.joint and len(ds.target_names) > 1:
+            unfitted = MultiOutputRegressor(unfitted)
+        estimator = ConformalIntervalRegressor.from_predictions(
+            unfitted, estimator, y, y_pred, y_std, cv=int(cv)
+        )
+        training["intervals"] = {
+            "method": "normalised conformal regression (crepes), log moduli, "
+            "difficulty = relative spread + 0.01",
+            "calibration": f"{int(cv)}-fold out-of-fold predictions",
+            "n_calibration": n,
+        }
+    elif cv >= 2 and intervals:
+        warnings.warn(
+            f"model {model!r} predicted a non-positive modulus out of fold: saved without "
+            "prediction intervals",
+            UserWarning,
+            stacklevel=2,
+        )
     metadata = _metadata(plan, density, training, metrics, start)
     predictions = {
         "y_true": y[tested],
@@ -386,13 +434,15 @@ def _validation_splits(n, cv, valid_fraction, seed, groups=None):
 
 
 def _validate(plan, splits, y, desc):
-    """Fit and test on each split: the last model, the test predictions, per-split metrics."""
+    """Fit and test on each split: the last model, the test predictions and spreads,
+    per-split metrics."""
     y_pred = np.full_like(y, np.nan)
+    y_std = np.full_like(y, np.nan)
     per_fold = []
     estimator = None
     for train, test in tqdm(splits, desc=desc, disable=not plan.progress):
         estimator = plan.fit(train, y)
-        pred = plan.predict(estimator, test)
-        y_pred[test] = pred
+        pred, std = plan.predict_with_std(estimator, test)
+        y_pred[test], y_std[test] = pred, std
         per_fold.append(_metrics(y[test], pred, plan.data.target_names))
-    return estimator, y_pred, per_fold
+    return estimator, y_pred, y_std, per_fold

@@ -10,6 +10,8 @@ unlike models (``make_late_fusion``: the invariant fusion and a forest;
 ``make_radial_ensemble``: two density-only networks in log and square-root space;
 ``make_radial_late_fusion``: the radial-profile network and a forest).
 ``CGCNNRegressor`` is the crystal-graph baseline of Xie & Grossman.
+``ConformalIntervalRegressor`` wraps any of them with calibrated prediction intervals
+(crepes), normalised by the spread that ``predict_with_std`` reads off the model.
 ``SkecdNetRegressor`` is the shared skorch base.
 
 ``AcceleratedECD3DCNNRegressor`` and ``SkecdAccelerateMixin`` (multi-process
@@ -21,6 +23,7 @@ use, as importing skorch's Accelerate support is slow; they are left out of
 
 from ._base import SkecdNetRegressor
 from ._cgcnn import CGCNNModule, CGCNNRegressor
+from ._conformal import ConformalIntervalRegressor
 from ._fusion import FusionHead, FusionRegressor
 from ._invariant import (
     InvariantECDNet,
@@ -30,7 +33,12 @@ from ._invariant import (
     make_invariant_fusion,
 )
 from ._late import (
+    CODE_ROBUST_DESCRIPTORS,
+    CORE_RADIUS,
+    INTERSTITIAL_RADII,
     LateFusionRegressor,
+    interstitial_features,
+    make_interstitial_late_fusion,
     make_late_fusion,
     make_radial_ensemble,
     make_radial_late_fusion,
@@ -38,10 +46,15 @@ from ._late import (
 )
 from ._modules import ECD3DCNN, MagpieCNN, PatchConv3d, SEProjectedCNN
 from ._regressors import ECD3DCNNRegressor, MagpieCNNRegressor, SEProjectedCNNRegressor
+from ._spread import predict_with_std
 
 __all__ = [
+    "CODE_ROBUST_DESCRIPTORS",
+    "CORE_RADIUS",
+    "INTERSTITIAL_RADII",
     "CGCNNModule",
     "CGCNNRegressor",
+    "ConformalIntervalRegressor",
     "ECD3DCNN",
     "ECD3DCNNRegressor",
     "FusionHead",
@@ -57,10 +70,13 @@ __all__ = [
     "SEProjectedCNN",
     "SEProjectedCNNRegressor",
     "SkecdNetRegressor",
+    "interstitial_features",
+    "make_interstitial_late_fusion",
     "make_invariant_fusion",
     "make_late_fusion",
     "make_radial_ensemble",
     "make_radial_late_fusion",
+    "predict_with_std",
     "table_forest",
 ]
 

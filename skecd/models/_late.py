@@ -388,3 +388,147 @@ def make_radial_late_fusion(n_estimators=50, random_state=None, n_jobs=None):
     forest = table_forest(n_radial, n_estimators, random_state, n_jobs)
     late = LateFusionRegressor([("network", network), ("forest", forest)])
     return Pipeline([("features", features), ("regressor", late)])
+
+
+#: Radii (Angstrom) of the interstitial radial profiles: all beyond the cores.
+INTERSTITIAL_RADII = (1.0, 1.2, 1.4, 1.6, 1.8, 2.0, 2.3, 2.6, 3.0)
+#: Radius (Angstrom) of the spheres around the nuclei left out of those profiles.
+CORE_RADIUS = 1.0
+#: The density descriptors that VASP and GPAW densities of one crystal give alike
+#: (benchmarks/vasp_vs_gpaw.py): geometry, the bulk of the interstitial density and the
+#: magnetisation. Left out: counts and high quantiles that include the cores, where the
+#: codes' PAW data (and which states are valence) differ.
+CODE_ROBUST_DESCRIPTORS = (
+    "volume_per_atom",
+    "nearest_neighbour_distance",
+    "density_p25",
+    "density_p50",
+    "interstitial_min_density",
+    "abs_magnetisation_per_atom",
+    "local_magnetisation_per_atom",
+)
+
+
+def interstitial_features(n_jobs=None):
+    """The features of :func:`make_interstitial_late_fusion`, and its column groups.
+
+    Parameters
+    ----------
+    n_jobs : int, default=None
+        joblib workers of the featurisers.
+
+    Returns
+    -------
+    features : sklearn.pipeline.FeatureUnion
+        Interstitial radial profiles, density descriptors, Magpie.
+    columns : dict of str to list of int
+        ``"profiles"``, ``"descriptors"`` (the code-robust ones only) and
+        ``"magpie"``: indices of the union's output columns, found by the
+        featurisers' own feature names.
+    """
+    from sklearn.pipeline import FeatureUnion
+
+    from ..preprocessing import ChargeDensityDescriptor, MagpieFeaturizer, RadialDensityFeaturizer
+
+    radial = RadialDensityFeaturizer(
+        radii=INTERSTITIAL_RADII, core_radius=CORE_RADIUS, n_jobs=n_jobs
+    )
+    descriptors = ChargeDensityDescriptor(n_jobs=n_jobs)
+    n_radial = len(radial.get_feature_names_out())
+    names = [str(c) for c in descriptors.get_feature_names_out()]
+    columns = {
+        "profiles": list(range(n_radial)),
+        "descriptors": [n_radial + names.index(c) for c in CODE_ROBUST_DESCRIPTORS],
+        "magpie": slice(n_radial + len(names), None),
+    }
+    features = FeatureUnion(
+        [("radial", radial), ("descriptors", descriptors), ("magpie", MagpieFeaturizer())]
+    )
+    return features, columns
+
+
+def make_interstitial_late_fusion(n_estimators=50, random_state=None, n_jobs=None, *, columns=None):
+    """skecd's recommended model: a density network and a composition forest, averaged.
+
+    The network (:class:`InvariantFusionRegressor`, L1 loss on the log moduli) reads
+    the radial profiles of the density *between* the atoms
+    (:class:`~skecd.preprocessing.RadialDensityFeaturizer` with
+    ``core_radius=1.0``: every grid point within 1 A of a nucleus left out) and the
+    density descriptors that do not look into the cores; the forest
+    (:func:`table_forest`-like, one forest of all targets) reads those descriptors
+    and Magpie. Leaving the cores out makes the prediction nearly the same for a VASP
+    CHGCAR and a GPAW density of one crystal, as the two codes differ mainly there
+    (user guide, "Densities from other DFT codes"). Its figures on every protocol
+    are in the user guide's benchmark page.
+
+    Parameters
+    ----------
+    n_estimators : int, default=50
+        Trees of the forest.
+    random_state : int, default=None
+        Seed of the network and of the forest.
+    n_jobs : int, default=None
+        joblib workers of the featurisers and the forest.
+    columns : dict, default=None
+        Column groups of the input table (:func:`interstitial_features`'s); None
+        builds the features too and returns a whole pipeline.
+
+    Returns
+    -------
+    sklearn.pipeline.Pipeline or LateFusionRegressor
+        A pipeline taking densities (or paths) and moduli in GPa; with ``columns``,
+        only the late fusion, taking the feature table.
+    """
+    import torch
+    from sklearn.compose import ColumnTransformer
+    from sklearn.ensemble import RandomForestRegressor
+    from sklearn.pipeline import Pipeline
+
+    from ._invariant import InvariantFusionRegressor
+
+    features = None
+    if columns is None:
+        features, columns = interstitial_features(n_jobs)
+    network = Pipeline(
+        [
+            (
+                "density",
+                ColumnTransformer(
+                    [
+                        ("profiles", "passthrough", columns["profiles"]),
+                        ("descriptors", "passthrough", columns["descriptors"]),
+                    ]
+                ),
+            ),
+            (
+                "net",
+                InvariantFusionRegressor(
+                    criterion=torch.nn.L1Loss,
+                    module__point_channels=0,
+                    module__n_points=0,
+                    random_state=random_state,
+                ),
+            ),
+        ]
+    )
+    forest = Pipeline(
+        [
+            (
+                "table",
+                ColumnTransformer(
+                    [
+                        ("descriptors", "passthrough", columns["descriptors"]),
+                        ("magpie", "passthrough", columns["magpie"]),
+                    ]
+                ),
+            ),
+            (
+                "forest",
+                RandomForestRegressor(n_estimators, random_state=random_state, n_jobs=n_jobs),
+            ),
+        ]
+    )
+    late = LateFusionRegressor([("network", network), ("forest", forest)])
+    if features is None:
+        return late
+    return Pipeline([("features", features), ("regressor", late)])
