@@ -1,14 +1,17 @@
 """Train the models shipped in ``skecd/pretrained/`` (one command; rerun to refresh them).
 
-    python benchmarks/train_pretrained.py [--data all|fcc] [--models NAME,...]
+    python benchmarks/train_pretrained.py [--data all|fcc] [--models NAME,...] \
+        [--feature-cache DIR]
 
 Each model is trained by ``skecd train`` on all the data (default ``all``: every labelled
 material whose density is in this source tree, :func:`skecd.datasets.load_elastic`; the
 manifest lists their ids) with 5-fold cross-validation
 (``KFold(5, shuffle=True, random_state=0)``, the benchmark's protocol) recorded in its
-manifest, then fitted on every material. Networks are one network of both targets:
+manifest, then fitted on every material; the out-of-fold predictions calibrate its
+prediction intervals (:class:`skecd.models.ConformalIntervalRegressor`). Networks
+are one network of both targets:
 
-- the invariant networks (``invariant_ecd``, ``invariant_fusion``: any
+- the invariant networks (``interstitial_late_fusion``'s, ``invariant_ecd``: any
   ``InvariantECDRegressor``) keep their class's own recipe (``skecd train --epochs own``:
   its ``max_epochs`` (300) and cosine schedule) and float32 weights (about half a million:
   a few MB);
@@ -32,7 +35,8 @@ from skecd.inference._train import _networks
 from skecd.models import InvariantECDRegressor
 
 OUT = Path(__file__).resolve().parents[1] / "skecd" / "pretrained"
-DEFAULT = "rf_descriptors_magpie,invariant_ecd"
+IDS = Path(__file__).resolve().parent / "manifests" / "elastic_2315.txt"
+DEFAULT = "interstitial_late_fusion,rf_descriptors_magpie"
 
 
 def main(argv=None):
@@ -43,11 +47,24 @@ def main(argv=None):
     parser.add_argument("--models", default=DEFAULT)
     parser.add_argument("--output-dir", default=str(OUT))
     parser.add_argument(
+        "--feature-cache",
+        default=None,
+        help="keep the features between runs (skecd train --feature-cache)",
+    )
+    parser.add_argument(
         "--report-dir",
         default="pretrained_reports",
         help="where the reports and parity plots go (not shipped)",
     )
+    parser.add_argument(
+        "--ids",
+        default=str(IDS),
+        help="pinned material ids of --data all, one a line: the run refuses to start when "
+        "the densities of the source tree are other materials ('none': no check)",
+    )
     args = parser.parse_args(argv)
+    if args.data == "all" and args.ids != "none":
+        _check_pinned(args.ids)
     for name in args.models.split(","):
         if name not in MODELS:
             parser.error(f"unknown model {name!r}; known: {sorted(MODELS)}")
@@ -67,12 +84,33 @@ def main(argv=None):
             "--report-dir",
             args.report_dir,
         ]
+        if args.feature_cache:
+            command += ["--feature-cache", args.feature_cache]
         command += _network_options(make_model(name))
         print("skecd " + " ".join(command), flush=True)
         status = skecd_main(command)
         if status:
             return status
     return 0
+
+
+def _check_pinned(path):
+    """Refuse to train unless ``load_elastic()`` gives exactly the pinned materials."""
+    import warnings
+
+    from skecd.datasets import load_elastic
+
+    pinned = [line.strip() for line in Path(path).read_text().splitlines() if line.strip()]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        here = [str(m) for m in load_elastic(missing="ignore").material_ids]
+    if here != pinned:
+        extra, lost = len(set(here) - set(pinned)), len(set(pinned) - set(here))
+        raise SystemExit(
+            f"the source tree holds {len(here)} densities, {path} pins {len(pinned)} "
+            f"({extra} not pinned, {lost} pinned but absent): write the new list to a new "
+            "manifest and pass it with --ids to train on it"
+        )
 
 
 def _network_options(model):

@@ -22,35 +22,27 @@ from pathlib import Path
 import numpy as np
 
 from skecd import load_model
-from skecd.datasets import get_sample_chgcar_paths
+from skecd.datasets import get_sample_chgcar_paths, get_sample_gpaw_twin_paths
 from skecd.io import read_chgcar, read_gpaw_npz, write_gpaw_npz
 from skecd.models import predict_with_std
 from skecd.pretrained import available_models, get_model_path
 
-TWINS = Path(__file__).resolve().parents[1] / "skecd" / "datasets" / "data" / "chgcar_gpaw"
-# CHGCAR -> its twin (one structure for both Li files). Fe3O4's bundled CHGCAR is a
-# reference-type density (395 electrons), not a valence density: no twin.
-CRYSTALS = {
-    "Si_fcc": "Si_fcc",
-    "Li_bcc_nospin": "Li_bcc_nospin",
-    "Li_bcc_spin": "Li_bcc_nospin",
-    "TiIr_mp-1235": "TiIr_mp-1235",
-}
 TARGETS = ("K_VRH", "G_VRH")
 
 
 def _densities(compute):
+    """VASP density and GPAW twin of every bundled CHGCAR that has a twin (one structure
+    for both Li files; Fe3O4's CHGCAR is a reference-type density, 395 electrons: none)."""
     paths = get_sample_chgcar_paths()
     out = {}
-    for name, twin in CRYSTALS.items():
+    for name, twin_path in get_sample_gpaw_twin_paths().items():
         vasp = read_chgcar(paths[name])
-        twin_path = TWINS / f"{twin}.npz"
         if compute:
             from skecd.density import compute_density
 
             start = time.perf_counter()
             write_gpaw_npz(compute_density(vasp.structure), twin_path)
-            print(f"{twin}: GPAW density in {time.perf_counter() - start:.1f} s", flush=True)
+            print(f"{twin_path.name}: GPAW density in {time.perf_counter() - start:.1f} s")
         out[name] = {"VASP": vasp, "GPAW": read_gpaw_npz(twin_path)}
     return out
 

@@ -251,6 +251,7 @@ def _add_output_options(p):
 def _list_models():
     """Print the registry by group (recommended first) as aligned columns."""
     name_width = max(len(name) for name in MODELS)
+    label_width = max(len(spec.label) for spec in MODELS.values())
     for group, meaning in GROUPS.items():
         print(f"{group} ({meaning}):")
         for name, spec in MODELS.items():
@@ -260,7 +261,7 @@ def _list_models():
                 n for n, on in (("joint K+G", spec.joint_targets), ("quick", spec.quick)) if on
             ]
             notes = f" [{', '.join(notes)}]" if notes else ""
-            print(f"  {name:{name_width}s}  {spec.description}{notes}")
+            print(f"  {name:{name_width}s}  {spec.label:{label_width}s}  {spec.description}{notes}")
     return 0
 
 

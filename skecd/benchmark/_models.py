@@ -10,6 +10,7 @@ a model outside the benchmark.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -48,6 +49,7 @@ __all__ = [
     "DEFAULT_SETTINGS",
     "OPTIONAL_SETTINGS",
     "FEATURES",
+    "cached_feature",
     "GROUPS",
     "MODELS",
     "RECOMMENDED",
@@ -128,6 +130,10 @@ class ModelSpec:
     group : str
         One of :data:`GROUPS`: ``"recommended"`` (the one model to use),
         ``"paper"`` (Zhao et al.'s networks), ``"baseline"`` or ``"research"``.
+    code_robust : bool
+        Its predictions for a VASP CHGCAR and a GPAW density of one crystal agree
+        within its cross-validated error (``benchmarks/vasp_vs_gpaw.py``): ``skecd
+        predict`` does not warn about densities of another code.
     """
 
     name: str
@@ -140,6 +146,7 @@ class ModelSpec:
     joint_targets: bool = False
     description: str = field(default="", compare=False)
     group: str = "research"
+    code_robust: bool = False
 
 
 def _random_forest(s):
@@ -320,12 +327,13 @@ MODELS = {
     for spec in [
         ModelSpec(
             "interstitial_late_fusion",
-            "Recommended: interstitial density net + RF+descriptors+Magpie",
+            "Interstitial-density net + RF+descriptors+Magpie",
             features=("radial_interstitial", "descriptors", "magpie"),
             make_estimator=_interstitial_late_fusion,
             settings=("batch_size", "seed", "n_estimators"),
             joint_targets=True,
             group="recommended",
+            code_robust=True,
             description="mean of a network on the density between the atoms (radial "
             "profiles with 1 A cores left out, code-robust descriptors) and a forest on "
             "those descriptors and Magpie: the same for VASP and GPAW densities",
@@ -498,6 +506,51 @@ GROUPS = {
     "baseline": "composition, descriptor and crystal-graph baselines",
     "research": "variants kept for the published comparisons",
 }
+
+
+def cached_feature(name, samples, ids, settings, cache=None):
+    """Feature ``name`` of ``samples`` (material ``ids``), read from or written to ``cache``.
+
+    The file is ``<cache>/<name>-<key>.npy``, ``key`` a hash of the ids and of the
+    settings the feature depends on; plain ``.npy`` (loaded without pickle), written
+    atomically. A feature that is not a numeric array (crystal graphs) is not cached.
+
+    Parameters
+    ----------
+    name : str
+        A key of :data:`FEATURES` computed from the samples (no ``source``).
+    samples : list
+        The densities.
+    ids : sequence of str
+        Their material ids, in order.
+    settings : dict
+        Settings (:data:`DEFAULT_SETTINGS` keys).
+    cache : path-like, default=None
+        Directory of the cache; None computes without caching.
+
+    Returns
+    -------
+    ndarray or list
+    """
+    import hashlib
+    import json
+    from pathlib import Path
+
+    spec = FEATURES[name]
+    text = json.dumps([list(ids), {k: settings.get(k) for k in spec.settings}], default=str)
+    path = None
+    if cache is not None:
+        key = hashlib.sha256(text.encode()).hexdigest()[:12]
+        path = Path(cache) / f"{name}-{key}.npy"
+        if path.is_file():
+            return np.load(path, allow_pickle=False)
+    value = spec.make(settings).fit_transform(samples)
+    if path is not None and isinstance(value, np.ndarray) and value.dtype != object:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        part = path.with_name(f".{path.stem}.{os.getpid()}.npy")
+        np.save(part, value, allow_pickle=False)
+        os.replace(part, path)
+    return value
 
 
 def _feature_pipeline(name, settings):

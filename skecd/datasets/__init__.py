@@ -15,6 +15,7 @@ from ._base import (
     TARGET_NAMES,
     get_data_dir,
     get_sample_chgcar_paths,
+    get_sample_gpaw_twin_paths,
     load_fcc_elastic,
     load_fcc_elastic_structures,
 )
@@ -28,6 +29,7 @@ __all__ = [
     "load_elastic",
     "get_data_dir",
     "get_sample_chgcar_paths",
+    "get_sample_gpaw_twin_paths",
     "load_fcc_elastic",
     "load_fcc_elastic_structures",
 ]

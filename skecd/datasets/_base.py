@@ -75,6 +75,31 @@ def get_sample_chgcar_paths() -> dict[str, Path]:
     }
 
 
+def get_sample_gpaw_twin_paths() -> dict[str, Path]:
+    """Return the GPAW twins of the bundled VASP CHGCARs: the same structures' densities.
+
+    Each twin is the density of the structure read from the CHGCAR of that name,
+    computed by skecd with the settings of the bundled densities, for comparing the two
+    codes (``benchmarks/vasp_vs_gpaw.py``). Both Li CHGCARs share one structure and one
+    twin; Fe3O4's CHGCAR is a reference-type density and has none.
+
+    Returns
+    -------
+    dict of str to pathlib.Path
+        CHGCAR name (as in :func:`get_sample_chgcar_paths`) to the ``.npz`` path.
+
+    Examples
+    --------
+    >>> from skecd.datasets import get_sample_gpaw_twin_paths
+    >>> sorted(get_sample_gpaw_twin_paths())
+    ['Li_bcc_nospin', 'Li_bcc_spin', 'Si_fcc', 'TiIr_mp-1235']
+    """
+    twins = {p.stem: p for p in sorted((_DATA_DIR / "chgcar_gpaw").glob("*.npz"))}
+    if "Li_bcc_nospin" in twins:
+        twins["Li_bcc_spin"] = twins["Li_bcc_nospin"]
+    return dict(sorted(twins.items()))
+
+
 @lru_cache(maxsize=1)
 def _read_records() -> tuple[dict, ...]:
     path = _DATA_DIR / _STRUCTURES_FILE

@@ -73,6 +73,12 @@ def _add_train_io_options(p):
         default=None,
         help="folder of the report (JSON) and parity plot (default: --output's)",
     )
+    p.add_argument(
+        "--feature-cache",
+        default=None,
+        metavar="DIR",
+        help="keep the data set's features in DIR (.npy) and reuse them in later runs",
+    )
 
 
 def _add_train_protocol_options(p):
@@ -332,6 +338,7 @@ def train_main(args):
             patience=args.patience,
             joint=False if args.separate else None,
             settings=settings,
+            feature_cache=args.feature_cache,
             progress=not args.no_progress,
         )
     except (ValueError, FileNotFoundError, ImportError) as exc:

@@ -43,8 +43,8 @@ def applicability_warnings(structure, density_source, metadata, prediction=None)
         Code of the input density (``"VASP"``, ``"GPAW"``, ...), None when the
         model reads no density.
     metadata : dict
-        The ``metadata`` of the model's manifest (``coverage``, ``target_range``
-        and ``targets`` from ``skecd train``).
+        The ``metadata`` of the model's manifest (``coverage``, ``target_range``,
+        ``targets`` and ``code_robust`` from ``skecd train``).
     prediction : dict of str to float, default=None
         The predicted moduli, checked against the training range and for sign.
 
@@ -60,7 +60,10 @@ def applicability_warnings(structure, density_source, metadata, prediction=None)
         if new:
             out.append(f"element(s) {', '.join(new)} never seen in training")
     sources = cov.get("density_sources")
-    if density_source is not None and sources and density_source not in sources:
+    # a model whose inputs were measured to agree across codes (registry ``code_robust``,
+    # benchmarks/vasp_vs_gpaw.py) is not warned about; the others are
+    robust = metadata.get("code_robust", False)
+    if density_source is not None and sources and density_source not in sources and not robust:
         out.append(
             f"{density_source} density but the model was trained on "
             f"{'/'.join(sorted(sources))} densities (see the user guide, 'Predict your own "

@@ -109,11 +109,12 @@ class _Plan:
         self.data = data
         self.progress = progress
         self.arrays = None
+        self.cache = None  # a feature cache directory (train_model's feature_cache)
         self.joint = True  # one estimator of all targets (False: one per target)
 
     def features(self):
         """Compute the model's features of the whole set once (the runner's cache, in memory)."""
-        from ..benchmark._models import FEATURES
+        from ..benchmark._models import FEATURES, cached_feature
 
         if self.arrays is None:
             done = {}
@@ -125,14 +126,18 @@ class _Plan:
                     f = FEATURES[f].source
                 for f in chain:
                     if f not in done:
-                        source = (
-                            self.data.samples
-                            if FEATURES[f].source is None
-                            else done[FEATURES[f].source]
-                        )
                         if self.progress:
-                            tqdm.write(f"computing features {f!r} of {len(source)} samples ...")
-                        value = FEATURES[f].make(self.settings).fit_transform(source)
+                            tqdm.write(f"features {f!r} of {len(self.data.samples)} samples ...")
+                        if FEATURES[f].source is None:
+                            value = cached_feature(
+                                f, self.data.samples, self.data.ids, self.settings, self.cache
+                            )
+                        else:
+                            value = (
+                                FEATURES[f]
+                                .make(self.settings)
+                                .fit_transform(done[FEATURES[f].source])
+                            )
                         if isinstance(value, np.ndarray) and value.ndim > 2:
                             value = value.astype(np.float32)
                         done[f] = value
@@ -236,6 +241,7 @@ def train_model(
     joint=None,
     settings=None,
     intervals=True,
+    feature_cache=None,
     progress=True,
 ):
     """Fit a registry model on a labelled set and gather its training metadata.
@@ -269,6 +275,10 @@ def train_model(
         :class:`~skecd.models.ConformalIntervalRegressor` calibrated on the
         out-of-fold predictions (``predict_interval``; ``skecd predict
         --interval``). Needs positive out-of-fold predictions.
+    feature_cache : path-like, default=None
+        A directory where the features of the data set are kept as ``.npy`` files
+        between runs (keyed by the material ids and the settings): training
+        another model of the same features on the same data reuses them.
     progress : bool, default=True
         Progress bars.
 
@@ -290,6 +300,7 @@ def train_model(
     start = time.perf_counter()
     ds = training_data(data, targets)
     plan = _Plan(model, settings, ds, progress)
+    plan.cache = feature_cache
     probe = plan.make()
     has_net = bool(_networks(probe))
     density = needs_density(probe)
@@ -370,6 +381,8 @@ def _metadata(plan, density, training, metrics, start):
         "targets": list(ds.target_names),
         "joint": plan.joint,
         "needs_density": density,
+        # its inputs agree between VASP and GPAW densities (no "other code" warning)
+        "code_robust": plan.spec.code_robust,
         "settings": plan.settings,
         "training": training,
         "metrics": metrics,
