@@ -17,8 +17,8 @@ Every model is wrapped in :class:`skecd.models.ConformalIntervalRegressor`
 (``--inner-cv``-fold out-of-fold calibration inside each training set), so each split
 also gives the coverage and width of the 68% and 90% intervals on its test materials.
 Features are computed once and cached in ``--cache`` as ``.npy`` (no pickle, the cache of
-``skecd train --feature-cache``); results are written per split to ``--out/splits`` (resumable: a rerun fits only what is missing), then
-``summary.json`` and ``results.md``.
+``skecd train --feature-cache``); results are written per split to ``--out/splits``
+(resumable: a rerun fits only what is missing), then ``summary.json`` and ``results.md``.
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from sklearn.model_selection import KFold
 
 from skecd.benchmark import DEFAULT_SETTINGS, MODELS, regression_metrics
 from skecd.benchmark._models import cached_feature, combine_features
-from skecd.datasets import load_elastic
+from skecd.datasets import load_elastic, load_fcc_elastic
 from skecd.models import ConformalIntervalRegressor
 
 HERE = Path(__file__).resolve().parent
@@ -73,10 +73,14 @@ def features(name, data, rows, ids, cache):
     return np.asarray(X, dtype=np.float64)
 
 
-def splits(protocol, space_groups, systems, seed):
-    """``(split name, train indices, test indices)`` of a protocol."""
+def splits(protocol, space_groups, systems, seed, fcc_order):
+    """``(split name, train indices, test indices)`` of a protocol.
+
+    ``fcc_order``: the rows of the bundled Fm-3m materials in the order of
+    ``load_fcc_elastic()``, so that ``bundled_cv`` has the folds of ``skecd benchmark``.
+    """
     n = len(space_groups)
-    fcc = np.flatnonzero(space_groups == 225)
+    fcc = np.asarray(fcc_order)
     if protocol == "bundled_cv":
         for k, (tr, te) in enumerate(KFold(5, shuffle=True, random_state=seed).split(fcc)):
             yield f"fold{k}", fcc[tr], fcc[te]
@@ -171,6 +175,8 @@ def main(argv=None):
     y = data.target[rows]
     space_groups = np.asarray(data.space_groups)[rows]
     systems = np.asarray(data.crystal_systems)[rows]
+    position = {m: i for i, m in enumerate(ids)}
+    fcc_order = [position[str(m)] for m in load_fcc_elastic().material_ids]
     out = Path(args.out)
     (out / "splits").mkdir(parents=True, exist_ok=True)
     summary_path = out / "summary.json"
@@ -183,7 +189,7 @@ def main(argv=None):
         arrays = [features(f, data, rows, ids, args.cache) for f in spec.features]
         for protocol in args.protocols.split(","):
             records = []
-            for split, train, test in splits(protocol, space_groups, systems, args.seed):
+            for split, train, test in splits(protocol, space_groups, systems, args.seed, fcc_order):
                 tag = f"seed{args.seed}-inner{args.inner_cv}"
                 path = out / "splits" / f"{name}-{protocol}-{split}-{tag}.json"
                 if not path.is_file():
