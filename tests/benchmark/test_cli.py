@@ -90,15 +90,21 @@ def test_cli_writes_tables_json_and_plots(tmp_path, capsys):
 
 
 def test_cli_lists_models(capsys):
+    from skecd.benchmark import GROUPS, RECOMMENDED
+
     assert main(["benchmark", "--list-models"]) == 0
     out = capsys.readouterr().out
     assert "rf_magpie" in out and "RF+Magpie" in out and "cnn3d_ecd" in out
-    # aligned columns: every description starts where the header's DESCRIPTION does
     lines = out.splitlines()
-    column = lines[0].index("DESCRIPTION")
-    assert lines[0].startswith("NAME") and len(lines) == 1 + len(MODELS)
-    for line, (name, spec) in zip(lines[1:], MODELS.items(), strict=True):
-        assert line.startswith(name) and line[column:].startswith(spec.description), line
+    # the groups in order, the recommended model first, every model once under its group
+    headers = [i for i, line in enumerate(lines) if not line.startswith(" ")]
+    assert [lines[i].split(" ")[0] for i in headers] == list(GROUPS)
+    assert lines[1].split()[0] == RECOMMENDED
+    rows = [line for line in lines if line.startswith("  ")]
+    assert sorted(r.split()[0] for r in rows) == sorted(MODELS)
+    # aligned columns: every description starts at the same column
+    starts = {r.index(MODELS[r.split()[0]].description) for r in rows}
+    assert len(starts) == 1, starts
 
 
 def test_quick_run_says_what_it_is(tmp_path, capsys):
