@@ -11,9 +11,11 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
+from scipy.sparse import issparse
 from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin, clone
 from sklearn.model_selection import KFold, check_cv
-from sklearn.utils._param_validation import HasMethods, Interval
+from sklearn.utils import get_tags
+from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._spread import predict_with_std
@@ -21,11 +23,20 @@ from ._spread import predict_with_std
 __all__ = ["ConformalIntervalRegressor"]
 
 
+def _refuse_sparse(X):
+    if issparse(X):
+        raise TypeError("ConformalIntervalRegressor: sparse input is not supported; pass a dense X")
+
+
 def _take(X, index):
+    """Rows ``index`` of a table (pandas, numpy, scipy.sparse, array-like) or of a list
+    of samples (densities, paths)."""
     if hasattr(X, "iloc"):
         return X.iloc[index]
-    if isinstance(X, np.ndarray):
+    if hasattr(X, "shape") and hasattr(X, "__getitem__"):
         return X[index]
+    if hasattr(X, "__array__"):
+        return np.asarray(X)[index]
     return [X[i] for i in index]
 
 
@@ -57,6 +68,11 @@ class ConformalIntervalRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimat
     beta : float, default=0.01
         Added to the relative spread, so that a model part with no spread (a
         single network) does not give zero-width intervals.
+    scale : {"log", "linear"}, default="log"
+        ``"log"``: errors and intervals in log space, for positive targets such as
+        moduli (intervals stay positive). ``"linear"``: errors ``y - y_hat``
+        divided by the absolute spread plus ``beta`` times the mean absolute
+        target, for targets of any sign.
     random_state : int, default=None
         Seed of the folds when ``cv`` is an int.
 
@@ -65,9 +81,11 @@ class ConformalIntervalRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimat
     estimator_ : estimator
         ``estimator`` fitted on all the data.
     calibration_residuals_ : ndarray of shape (n_samples, n_targets)
-        Out-of-fold ``ln y - ln y_hat``.
+        Out-of-fold ``ln y - ln y_hat`` (``y - y_hat`` in linear scale).
     calibration_sigmas_ : ndarray of shape (n_samples, n_targets)
-        Out-of-fold relative spreads plus ``beta``.
+        Out-of-fold difficulties: relative spreads plus ``beta`` (log scale).
+    y_scale_ : float
+        Mean absolute training target (the unit of ``beta`` in linear scale).
     oof_prediction_ : ndarray of shape (n_samples, n_targets)
         The out-of-fold predictions (cross-validated figures of the model).
     n_targets_ : int
@@ -94,13 +112,15 @@ class ConformalIntervalRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimat
         "estimator": [HasMethods(["fit", "predict"])],
         "cv": ["cv_object"],
         "beta": [Interval(Real, 0, None, closed="left")],
+        "scale": [StrOptions({"log", "linear"})],
         "random_state": ["random_state"],
     }
 
-    def __init__(self, estimator, *, cv=5, beta=0.01, random_state=None):
+    def __init__(self, estimator, *, cv=5, beta=0.01, scale="log", random_state=None):
         self.estimator = estimator
         self.cv = cv
         self.beta = beta
+        self.scale = scale
         self.random_state = random_state
 
     def _folds(self):
@@ -125,18 +145,12 @@ class ConformalIntervalRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimat
         self : ConformalIntervalRegressor
         """
         self._validate_params()
-        y = np.asarray(y, dtype=np.float64)
-        y2 = y.reshape(len(y), -1)
-        if not np.all(np.isfinite(y2)) or np.any(y2 <= 0):
-            bad = int(np.flatnonzero(~(np.isfinite(y2) & (y2 > 0)).all(axis=1))[0])
-            raise ValueError(
-                f"ConformalIntervalRegressor needs positive, finite targets; sample {bad} has "
-                f"{y2[bad].tolist()}"
-            )
+        _refuse_sparse(X)
+        y2 = self._check_y(y)
         pred = np.full_like(y2, np.nan)
         std = np.full_like(y2, np.nan)
         for train, test in self._folds().split(np.zeros(len(y2)), y2):
-            fold = clone(self.estimator).fit(_take(X, train), y[train], **fit_params)
+            fold = clone(self.estimator).fit(_take(X, train), _take(y, train), **fit_params)
             pred[test], std[test] = predict_with_std(fold, _take(X, test))
         if np.isnan(pred).any():
             raise ValueError("cv must predict every sample once (a partition, such as KFold)")
@@ -145,6 +159,31 @@ class ConformalIntervalRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimat
         self.n_targets_ = y2.shape[1]
         self.estimator_ = clone(self.estimator).fit(X, y, **fit_params)
         return self
+
+    def _check_y(self, y):
+        """``y`` as a float array of shape (n, n_targets); positive with ``scale="log"``."""
+        if y is None:
+            raise ValueError(
+                f"{type(self).__name__} requires y to be passed, but the target y is None"
+            )
+        y2 = np.asarray(y, dtype=np.float64)
+        y2 = y2.reshape(len(y2), -1)
+        valid = np.isfinite(y2) & ((y2 > 0) if self.scale == "log" else True)
+        if not valid.all():
+            bad = int(np.flatnonzero(~valid.all(axis=1))[0])
+            need = "positive, finite" if self.scale == "log" else "finite"
+            raise ValueError(
+                f"{type(self).__name__} needs {need} targets (scale={self.scale!r}); sample "
+                f"{bad} has {y2[bad].tolist()}"
+            )
+        self._y_scale = float(np.mean(np.abs(y2))) or 1.0
+        return y2
+
+    @property
+    def n_features_in_(self):
+        """Number of features seen by the fitted estimator (when it records one)."""
+        check_is_fitted(self)
+        return self.estimator_.n_features_in_
 
     @classmethod
     def from_predictions(cls, estimator, fitted, y, oof_prediction, oof_std, *, beta=0.01, cv=5):
@@ -173,8 +212,7 @@ class ConformalIntervalRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimat
         """
         self = cls(estimator, cv=cv, beta=beta)
         self._validate_params()
-        y = np.asarray(y, dtype=np.float64)
-        y2 = y.reshape(len(y), -1)
+        y2 = self._check_y(y)
         pred = np.asarray(oof_prediction, dtype=np.float64).reshape(y2.shape)
         std = np.asarray(oof_std, dtype=np.float64).reshape(y2.shape)
         self.oof_prediction_ = pred
@@ -184,16 +222,24 @@ class ConformalIntervalRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimat
         return self
 
     def _sigmas(self, pred, std):
-        """Relative spread plus ``beta``; a model without spread (NaN) gives ``beta``."""
+        """Difficulty of each prediction: its spread (relative, in log scale) plus ``beta``
+        (relative to the mean absolute target in linear scale); a model without spread
+        (NaN) gives ``beta``."""
+        std = np.nan_to_num(np.asarray(std, dtype=np.float64), nan=0.0, posinf=0.0)
+        if self.scale == "linear":
+            return std + self.beta * self.y_scale_
         with np.errstate(divide="ignore", invalid="ignore"):
             relative = np.nan_to_num(std / np.abs(pred), nan=0.0, posinf=0.0)
         return relative + self.beta
 
     def _scores(self, y, pred, std):
+        self.y_scale_ = self._y_scale
+        if self.scale == "linear":
+            return y - pred, self._sigmas(pred, std)
         if np.any(pred <= 0):
             raise ValueError(
                 "the wrapped estimator predicted a non-positive modulus out of fold; "
-                "use a model that learns in log space"
+                "use a model that learns in log space, or scale='linear'"
             )
         return np.log(y) - np.log(pred), self._sigmas(pred, std)
 
@@ -212,6 +258,7 @@ class ConformalIntervalRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimat
         std : ndarray, only with ``return_std``
         """
         check_is_fitted(self)
+        _refuse_sparse(X)
         y, std = predict_with_std(self.estimator_, X)
         if self.n_targets_ == 1:
             y, std = y[:, 0], std[:, 0]
@@ -259,24 +306,30 @@ class ConformalIntervalRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimat
             raise ValueError(f"confidence must be a number in (0, 1), got {confidence!r}")
         y = np.asarray(y, dtype=np.float64).reshape(-1, self.n_targets_)
         std = np.asarray(std, dtype=np.float64).reshape(y.shape)
-        if not np.all(np.isfinite(y)) or np.any(y <= 0):
+        log = self.scale == "log"
+        if not np.all(np.isfinite(y)) or (log and np.any(y <= 0)):
             raise ValueError(
                 "the model predicted a non-positive or non-finite modulus: no interval"
             )
         sigmas = self._sigmas(y, std)
+        centre = np.log(y) if log else y
         lower, upper = np.empty_like(y), np.empty_like(y)
         for j in range(y.shape[1]):
             conformal = ConformalRegressor().fit(
                 self.calibration_residuals_[:, j], sigmas=self.calibration_sigmas_[:, j]
             )
-            bounds = conformal.predict_int(
-                np.log(y[:, j]), sigmas=sigmas[:, j], confidence=confidence
-            )
-            lower[:, j], upper[:, j] = np.exp(bounds[:, 0]), np.exp(bounds[:, 1])
+            bounds = conformal.predict_int(centre[:, j], sigmas=sigmas[:, j], confidence=confidence)
+            lower[:, j], upper[:, j] = bounds[:, 0], bounds[:, 1]
+        if log:
+            lower, upper = np.exp(lower), np.exp(upper)
         return lower, upper
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.target_tags.positive_only = True
+        inner = get_tags(self.estimator)
+        tags.input_tags = inner.input_tags  # what X may be is the wrapped model's affair
+        tags.input_tags.sparse = False  # but not sparse: the spreads index rows by len(X)
+        tags.target_tags.positive_only = self.scale == "log"
         tags.target_tags.multi_output = True
+        tags.target_tags.required = True
         return tags

@@ -67,12 +67,12 @@ def predict_with_std(estimator, X):
         return _mixture(final, Xt)
     if _takes_return_std(final):
         y, std = final.predict(Xt, return_std=True)
-        return _2d(y, len(X)), _2d(std, len(X))
+        return _2d(y), _2d(std)
     if isinstance(final, _FORESTS):
-        y = _2d(final.predict(Xt), len(X))
-        trees = np.stack([_2d(t.predict(np.asarray(Xt)), len(X)) for t in final.estimators_])
+        y = _2d(final.predict(Xt))
+        trees = np.stack([_2d(t.predict(np.asarray(Xt))) for t in final.estimators_])
         return y, trees.std(axis=0)
-    y = _2d(estimator.predict(X), len(X))
+    y = _2d(estimator.predict(X))
     return y, np.full_like(y, np.nan)
 
 
@@ -96,5 +96,7 @@ def _has_spread(estimator):
     return _takes_return_std(estimator) or isinstance(estimator, (*_FORESTS, LateFusionRegressor))
 
 
-def _2d(a, n):
-    return np.asarray(a, dtype=np.float64).reshape(n, -1)
+def _2d(a):
+    """Predictions as (n_samples, n_targets)."""
+    a = np.asarray(a, dtype=np.float64)
+    return a.reshape(len(a), -1)

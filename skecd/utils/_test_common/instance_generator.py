@@ -120,6 +120,9 @@ INIT_PARAMS: dict[str, dict] = {
     },
     "ChargeDensityDescriptor": {"n_bins": 6, "percentiles": (10, 50, 90)},
     "ChargeDensityVoxelizer": {"grid_size": 8},
+    # estimator: a forest; the generic checks' targets take any sign (log scale: tested
+    # in tests/models/test_conformal.py)
+    "ConformalIntervalRegressor": {"cv": 3, "scale": "linear", "random_state": 0},
     "CrystalGraphFeaturizer": {"cutoff": 5.0},
     "ECD3DCNNRegressor": {"max_epochs": 2, "random_state": 0, **_TINY_ECD},
     "FusionRegressor": {"hidden_widths": (16, 8), "max_epochs": 2, "random_state": 0},
@@ -147,6 +150,7 @@ INIT_PARAMS: dict[str, dict] = {
 INPUT_KIND: dict[str, str] = {
     "AxisProjector": "cubes",
     "CGCNNRegressor": "graphs",
+    "ConformalIntervalRegressor": "table",
     "ECD3DCNNRegressor": "cubes",
     "FusionRegressor": "densities",
     "InvariantECDRegressor": "local",
@@ -216,4 +220,8 @@ def _tested_estimators():
             params.update(_tiny_fusion_branches())
         if name == "LateFusionRegressor":
             params["estimators"] = _late_fusion_estimators()
+        if name == "ConformalIntervalRegressor":
+            from sklearn.ensemble import RandomForestRegressor
+
+            params["estimator"] = RandomForestRegressor(10, random_state=0)
         yield cls(**params)
