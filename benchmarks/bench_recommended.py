@@ -208,6 +208,7 @@ def main(argv=None):
             summary.setdefault(protocol, {})[name] = result
             summary_path.write_text(json.dumps(summary, indent=1) + "\n")
     (out / "results.md").write_text(report(summary, args) + "\n")
+    (out / "results.rst").write_text(report_rst(summary) + "\n")
     print(report(summary, args))
 
 
@@ -251,3 +252,57 @@ def report(summary, args):
 
 if __name__ == "__main__":
     main()
+
+
+LABELS = {
+    "interstitial_late_fusion": "**recommended** (interstitial_late_fusion)",
+    "radial_late_fusion": "radial_late_fusion",
+    "rf_descriptors_magpie": "RF+descriptors+Magpie",
+    "rf_magpie": "RF+Magpie",
+}
+PROTOCOL_NAMES = {
+    "bundled_cv": "bundled 5-fold CV (369 Fm-3m)",
+    "extended_cv": "extended 5-fold CV",
+    "transfer": "transfer (Fm-3m to other space groups)",
+    "locso": "leave one crystal system out",
+}
+
+
+def _list_table(header, rows):
+    lines = [".. list-table::", "   :header-rows: 1", ""]
+    for row in [header, *rows]:
+        lines.append(f"   * - {row[0]}")
+        lines += [f"     - {cell}" for cell in row[1:]]
+    return "\n".join(lines)
+
+
+def report_rst(summary):
+    """The two tables of ``results.md`` as reStructuredText (included by the docs)."""
+    metric_rows, interval_rows = [], []
+    for protocol in PROTOCOLS:
+        for name, r in summary.get(protocol, {}).items():
+            k, g = r["K_VRH"], r["G_VRH"]
+            label = LABELS.get(name, name)
+            metric_rows.append(
+                [
+                    PROTOCOL_NAMES[protocol],
+                    label,
+                    f"{k['r2']:.3f} / {k['log10_mae']:.3f}",
+                    f"{g['r2']:.3f} / {g['log10_mae']:.3f}",
+                ]
+            )
+            interval_rows.append(
+                [PROTOCOL_NAMES[protocol], label]
+                + [
+                    f"{r[t][f'coverage_{c}']:.2f} / {r[t][f'relative_width_{c}']:.2f}"
+                    for t in ("K_VRH", "G_VRH")
+                    for c in CONFIDENCES
+                ]
+            )
+    return (
+        _list_table(
+            ["protocol", "model", "K_VRH R² / log10-MAE", "G_VRH R² / log10-MAE"], metric_rows
+        )
+        + "\n\n"
+        + _list_table(["protocol", "model", "K 68%", "K 90%", "G 68%", "G 90%"], interval_rows)
+    )

@@ -15,8 +15,9 @@ from pathlib import Path
 __all__ = ["DEFAULT_PRETRAINED", "available_models", "get_model_path", "load_pretrained"]
 
 _DIR = Path(__file__).resolve().parent
-#: The model ``skecd predict`` uses without ``--model``: the best overall of the benchmark.
-DEFAULT_PRETRAINED = "rf_descriptors_magpie"
+#: The model ``skecd predict`` uses without ``--model``: the recommended model
+#: (:data:`skecd.benchmark.RECOMMENDED`).
+DEFAULT_PRETRAINED = "interstitial_late_fusion"
 
 
 def available_models():
@@ -40,7 +41,7 @@ def get_model_path(name=DEFAULT_PRETRAINED):
 
     Parameters
     ----------
-    name : str, default="rf_descriptors_magpie"
+    name : str, default="interstitial_late_fusion"
         One of :func:`available_models`.
 
     Returns
@@ -58,7 +59,7 @@ def load_pretrained(name=DEFAULT_PRETRAINED, *, return_manifest=False):
 
     Parameters
     ----------
-    name : str, default="rf_descriptors_magpie"
+    name : str, default="interstitial_late_fusion"
         One of :func:`available_models`.
     return_manifest : bool, default=False
         Also return its manifest (training data, settings, CV figures).

@@ -22,7 +22,8 @@ SHIPPED = available_models()
 def test_shipped_models_and_size():
     assert DEFAULT_PRETRAINED in SHIPPED
     total = sum(get_model_path(n).stat().st_size for n in SHIPPED)
-    assert total <= 10_000_000, f"shipped models take {total / 1e6:.1f} MB (budget 10 MB)"
+    # the recommended model (a network and a forest of 2,315 materials) and the forest
+    assert total <= 16_000_000, f"shipped models take {total / 1e6:.1f} MB (budget 16 MB)"
     with pytest.raises(ValueError, match="no shipped model 'nope'"):
         get_model_path("nope")
 
