@@ -57,6 +57,7 @@ def copy_benchmark_results():
         )
     shutil.copyfile(results / "ablations" / "summary.rst.txt", static / "ablations.rst.txt")
     shutil.copyfile(results / "invariant.rst", static / "invariant.rst.txt")
+    shutil.copyfile(results / "recommended" / "results.rst", static / "recommended.rst.txt")
 
 
 copy_benchmark_results()

@@ -248,7 +248,9 @@ def test_predict_density_model_needs_gpaw_for_structures(tmp_path, capsys, monke
     assert "al.cif" in captured.err and "pip install 'skecd[dft]'" in captured.err
     rows = json.loads(captured.out)
     assert len(rows) == 1 and rows[0]["formula"] == "Si"
-    assert "VASP density" in rows[0]["warnings"]
+    assert rows[0]["density_source"] == "VASP"
+    # the default (recommended) model was measured to agree across codes: no code warning
+    assert "VASP density" not in rows[0]["warnings"]
 
 
 def test_predict_usage_errors(tmp_path, capsys):
@@ -331,6 +333,51 @@ def test_predict_cube_file(tmp_path, capsys):
     )
     cube_row, chgcar_row = _rows(capsys.readouterr().out)
     assert cube_row["density_source"] == "cube file"
-    assert "cube file density but the model was trained on GPAW" in cube_row["warnings"]
+    assert "density but the model was trained on GPAW" not in cube_row["warnings"]  # robust
+    main(["predict", "--model", "rf_descriptors_magpie", str(cube), "--no-progress"])
+    (forest_row,) = _rows(capsys.readouterr().out)
+    assert "cube file density but the model was trained on GPAW" in forest_row["warnings"]
     # the same density in another file format: the same prediction to ASE's 5 digits
     assert float(cube_row["K_VRH_GPa"]) == pytest.approx(float(chgcar_row["K_VRH_GPa"]), rel=2e-2)
+
+
+def test_cross_validated_training_gives_calibrated_intervals(table, tmp_path):
+    from skecd.models import ConformalIntervalRegressor
+
+    cache = tmp_path / "features"
+    args = dict(targets=["K_VRH", "G_VRH"], cv=3, settings={"n_estimators": 5}, progress=False)
+    est, meta, pred = train_model("rf_magpie", str(table), feature_cache=cache, **args)
+    assert isinstance(est, ConformalIntervalRegressor)
+    assert meta["training"]["intervals"]["n_calibration"] == 30
+    # the calibration is the out-of-fold error of the reported cross-validation
+    np.testing.assert_allclose(est.oof_prediction_, pred["y_pred"])
+    cached = sorted(p.name for p in cache.glob("*.npy"))
+    assert len(cached) == 1 and cached[0].startswith("magpie-")
+    again, _, pred_again = train_model("rf_magpie", str(table), feature_cache=cache, **args)
+    np.testing.assert_allclose(pred_again["y_pred"], pred["y_pred"])  # from the cache
+    # lower < prediction < upper, positive, for materials outside the table
+    others = [str(p) for p in load_fcc_elastic().filenames[100:103]]
+    y, std = predict_with_std(est.estimator_, others)
+    lower, upper = est.interval(y, std, 0.9)
+    assert np.all((0 < lower) & (lower < y) & (y < upper))
+    np.testing.assert_allclose(est.predict_interval(others, 0.9), (lower, upper))
+
+
+def test_predict_interval_columns_and_errors(table, tmp_path, capsys):
+    si = str(get_sample_chgcar_paths()["Si_fcc"])
+    assert main(["predict", si, "--interval", "0.9", "--no-progress"]) == 0
+    (row,) = _rows(capsys.readouterr().out)
+    for t in ("K_VRH", "G_VRH"):
+        lower, value, upper = (float(row[f"{t}_{k}GPa"]) for k in ("lower_", "", "upper_"))
+        assert 0 < lower < value < upper
+    with pytest.raises(SystemExit) as exc:
+        main(["predict", si, "--interval", "90"])
+    assert exc.value.code == 2 and "confidence in (0, 1)" in capsys.readouterr().err
+    out = tmp_path / "m.skecd"
+    args = ["train", "--model", "rf_magpie", "--data", str(table), "-o", str(out)]
+    assert main([*args, "--n-estimators", "5", "--no-progress"]) == 0  # hold-out: no intervals
+    capsys.readouterr()
+    assert main(["predict", "--model", str(out), si, "--interval", "0.9"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "no calibrated intervals" in err[0]
+
