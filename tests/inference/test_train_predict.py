@@ -380,4 +380,3 @@ def test_predict_interval_columns_and_errors(table, tmp_path, capsys):
     assert main(["predict", "--model", str(out), si, "--interval", "0.9"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no calibrated intervals" in err[0]
-
