@@ -345,7 +345,12 @@ def test_cross_validated_training_gives_calibrated_intervals(table, tmp_path):
     from skecd.models import ConformalIntervalRegressor
 
     cache = tmp_path / "features"
-    args = dict(targets=["K_VRH", "G_VRH"], cv=3, settings={"n_estimators": 5}, progress=False)
+    args = {
+        "targets": ["K_VRH", "G_VRH"],
+        "cv": 3,
+        "settings": {"n_estimators": 5},
+        "progress": False,
+    }
     est, meta, pred = train_model("rf_magpie", str(table), feature_cache=cache, **args)
     assert isinstance(est, ConformalIntervalRegressor)
     assert meta["training"]["intervals"]["n_calibration"] == 30
