@@ -250,10 +250,6 @@ def report(summary, args):
     return "\n".join(lines)
 
 
-if __name__ == "__main__":
-    main()
-
-
 LABELS = {
     "interstitial_late_fusion": "**recommended** (interstitial_late_fusion)",
     "radial_late_fusion": "radial_late_fusion",
@@ -306,3 +302,7 @@ def report_rst(summary):
         + "\n\n"
         + _list_table(["protocol", "model", "K 68%", "K 90%", "G 68%", "G 90%"], interval_rows)
     )
+
+
+if __name__ == "__main__":
+    main()
