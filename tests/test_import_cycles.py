@@ -75,3 +75,36 @@ PACKAGES = sorted(d.name for d in ROOT.iterdir() if (d / "__init__.py").is_file(
 @pytest.mark.parametrize("package", PACKAGES)
 def test_no_import_cycle(package):
     assert _cycle(_graph(package)) is None
+
+
+def _unit(module):
+    """The layer a module belongs to: its subpackage, or a top-level module itself."""
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else "skecd"
+
+
+def _package_graph():
+    """Edges between skecd's subpackages and top-level modules (io -> _atomic, ...)."""
+    graph = {}
+    for path in ROOT.rglob("*.py"):
+        src = _unit(_module_name(path))
+        dst = {_unit(m) for m in _imports(path) if m != "skecd"} - {src}
+        graph.setdefault(src, set()).update(dst)
+    for targets in list(graph.values()):
+        for t in targets:
+            graph.setdefault(t, set())
+    return {k: sorted(v) for k, v in graph.items()}
+
+
+def test_no_cycle_between_subpackages():
+    # a cycle between subpackages means one of its arrows points up
+    graph = _package_graph()
+    assert {"io", "utils", "persistence", "_atomic"} <= set(graph)
+    assert _cycle(graph) is None
+
+
+def test_io_imports_no_higher_layer():
+    # the readers sit at the bottom: they use only the top-level helper modules (no arrow
+    # io -> utils, as the atomic writer once made)
+    assert set(_package_graph()["io"]) <= {"_atomic", "_version"}
+    assert _package_graph()["_atomic"] == []

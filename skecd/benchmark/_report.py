@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
+from .._atomic import atomic_write
 from ..datasets import CRYSTAL_SYSTEMS, TARGET_NAMES
-from ..utils._atomic import atomic_write
 from ._metrics import regression_metrics
 from ._models import MODELS
 from ._paper import PAPER, PAPER_TABLE2

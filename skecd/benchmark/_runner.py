@@ -12,7 +12,7 @@ Layout of a results directory::
 materials, the data set, and the settings the model reads), so a rerun with other
 settings computes new results beside the old ones instead of reusing them.
 
-Every file is written atomically (:func:`skecd.utils._atomic.atomic_write`), so
+Every file is written atomically (:func:`skecd._atomic.atomic_write`), so
 an interrupted run leaves only finished results, and a rerun with the same
 settings skips them; ``.part`` files left by a killed run are removed by the next.
 Each feature array and each result carries a checksum (in the feature's ``.json``,
@@ -43,10 +43,10 @@ from sklearn.model_selection import KFold, PredefinedSplit
 from sklearn.utils import Bunch
 from tqdm.auto import tqdm
 
+from .._atomic import atomic_write, remove_partial_files
 from .._version import __version__
 from ..datasets import CRYSTAL_SYSTEMS, TARGET_NAMES, crystal_system
 from ..preprocessing import CrystalGraph
-from ..utils._atomic import atomic_write, remove_partial_files
 from ._metrics import regression_metrics
 from ._models import DEFAULT_SETTINGS, FEATURES, MODELS, fold_inputs, settings_key
 

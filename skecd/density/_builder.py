@@ -16,9 +16,9 @@ import numpy as np
 from joblib import Parallel, delayed
 from tqdm.auto import tqdm
 
+from .._atomic import atomic_write, remove_partial_files
 from ..io import read_gpaw_npz, write_gpaw_npz
 from ..utils import parallel_backend
-from ..utils._atomic import atomic_write, remove_partial_files
 from ._gpaw import compute_density, import_gpaw
 from ._settings import describe_settings, estimated_cost
 from ._structures import check_records, read_structures

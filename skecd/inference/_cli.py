@@ -8,11 +8,13 @@ inputs failed (each named on its own line) and the others were predicted.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import sys
 import warnings
 from pathlib import Path
 
+from .._atomic import atomic_write
 from ..cli import command_help
 
 __all__ = ["add_predict_parser", "add_train_parser", "predict_main", "train_main"]
@@ -553,10 +555,6 @@ def predict_main(args):
     if args.output and not rows:
         print(f"{prog}: no input was predicted: {args.output} not written", file=sys.stderr)
     elif args.output:
-        import contextlib
-
-        from ..utils._atomic import atomic_write
-
         out = Path(args.output)
         # a regular file is replaced whole, never left half-written; a device or pipe is written
         regular = out.is_file() or not out.exists()

@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 from pymatgen.core import Lattice, Structure
 
+from .._atomic import atomic_write
 from ._density import ChargeDensity, _check_lattice
 
 __all__ = [
@@ -613,8 +614,6 @@ def write_gpaw_npz(density: ChargeDensity, path, dtype=np.float32, encoding="def
         them (``None``, dicts); if ``encoding`` is unknown, or a compact encoding
         is asked with a ``dtype`` other than float32.
     """
-    from ..utils._atomic import atomic_write
-
     if encoding not in DENSITY_ENCODINGS:
         raise ValueError(f"encoding must be one of {DENSITY_ENCODINGS}, got {encoding!r}")
     if encoding != "deflate" and np.dtype(dtype) != np.float32:

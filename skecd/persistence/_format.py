@@ -32,9 +32,9 @@ import torch
 from sklearn.base import BaseEstimator
 from skorch import NeuralNet
 
+from .._atomic import atomic_write
 from .._version import __version__
 from ..preprocessing import MagpieFeaturizer
-from ..utils._atomic import atomic_write
 from ._allowlist import allowed_object, allowed_type_names, decode, encode, object_name
 
 __all__ = [

@@ -139,7 +139,7 @@ def test_checksums_are_stored(cached):
 
 
 def test_atomic_write_leaves_the_old_file_on_error(tmp_path):
-    from skecd.utils._atomic import atomic_write, remove_partial_files
+    from skecd._atomic import atomic_write, remove_partial_files
 
     target = tmp_path / "a.json"
     target.write_text("old")

@@ -45,7 +45,7 @@ def atomic_write(path, mode="w", **open_kwargs):
     Examples
     --------
     >>> import tempfile, pathlib
-    >>> from skecd.utils._atomic import atomic_write
+    >>> from skecd._atomic import atomic_write
     >>> target = pathlib.Path(tempfile.mkdtemp()) / "a.txt"
     >>> with atomic_write(target) as fh:
     ...     _ = fh.write("done")
