@@ -371,7 +371,8 @@ def read_gpaw_npz(path) -> ChargeDensity:
             path,
         )
     try:
-        with np.load(path, allow_pickle=False) as f:
+        # our own handle: np.load leaks the one it opens when the zip is damaged
+        with open(path, "rb") as fh, np.load(fh, allow_pickle=False) as f:
             arrays = {k: f[k] for k in f.files}
     except Exception as exc:  # zipfile, zlib and numpy raise many types on damaged files
         raise DensityFileError(

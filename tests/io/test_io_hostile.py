@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gc
 import gzip
+import warnings
 
 import numpy as np
 import pytest
@@ -172,6 +174,22 @@ def test_chgcar_named_npz(si_chgcar, tmp_path):
         path.write_bytes(data)
         with pytest.raises(DensityFileError, match=rf"{name}.*not an \.npz .*read_chgcar"):
             load_density(path)
+
+
+def test_damaged_npz_leaves_no_file_open(gpaw_dir, tmp_path):
+    # a zip header over junk, a cut archive and a non-zip file: refused, and the reader's
+    # handle is closed (np.load left its own open when the zip could not be read)
+    whole = sorted(gpaw_dir.glob("*.npz"))[0].read_bytes()
+    files = {"junk.npz": b"PK\x03\x04" + b"junk" * 50, "cut.npz": whole[: len(whole) // 2]}
+    files["text.npz"] = b"not a zip archive\n"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for name, data in files.items():
+            (tmp_path / name).write_bytes(data)
+            with pytest.raises(DensityFileError, match=name):
+                read_gpaw_npz(tmp_path / name)
+        gc.collect()
+    assert [str(w.message) for w in caught if issubclass(w.category, ResourceWarning)] == []
 
 
 # ------------------------------------------------------------- npz writing
