@@ -318,8 +318,12 @@ def _record_checksum(record):
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def _set_aside(paths, reason):
-    """Warn that a cache entry is damaged and move its files to ``<name>.damaged``."""
+def _set_aside(paths, reason, recompute=True):
+    """Warn that a cache entry is damaged and move its files to ``<name>.damaged``.
+
+    ``recompute``: whether this run computes the entry again (False under
+    ``--report-only``, which leaves it out of the report); the warning says which.
+    """
     paths = [Path(p) for p in paths if Path(p).exists()]
     moved = []
     for path in paths:
@@ -329,7 +333,11 @@ def _set_aside(paths, reason):
         except OSError:  # a read-only results directory: leave it, still treat as missing
             pass
     where = ", ".join(str(p) for p in paths) or "(gone)"
-    action = "moved aside to *.damaged and recomputed" if moved else "ignored"
+    action = "moved aside to *.damaged" if moved else "left in place (it cannot be moved)"
+    if recompute:
+        action += " and recomputed"
+    else:
+        action += "; left out of this report (rerun without --report-only to recompute it)"
     warnings.warn(
         f"damaged benchmark cache entry {where}: {reason}; {action}", RuntimeWarning, stacklevel=3
     )
@@ -373,8 +381,12 @@ def estimator_fingerprint(model, s):
     return _digest(_plain(estimator.get_params(deep=True)))
 
 
-def _read_result(path):
-    """Return the verified result record at ``path``, or None if absent or damaged."""
+def _read_result(path, recompute=True):
+    """Return the verified result record at ``path``, or None if absent or damaged.
+
+    ``recompute``: whether a damaged record is computed again in this run (for the
+    warning's wording).
+    """
     if not path.exists():
         return None
     try:
@@ -386,7 +398,7 @@ def _read_result(path):
         if record["checksum"] != _record_checksum(record):
             raise ValueError("checksum mismatch: the file changed after it was written")
     except (OSError, ValueError) as exc:  # JSONDecodeError is a ValueError
-        _set_aside([path], str(exc))
+        _set_aside([path], str(exc), recompute)
         return None
     return record
 
@@ -722,7 +734,7 @@ def _run_plan(plan, results_dir, *, fit=True, progress=True):
                 model, target, protocol, split, data, test, len(train), cache, s, targets
             )
             record = _read_result(
-                _result_path(results_dir, protocol, model, target, split, keys[target])
+                _result_path(results_dir, protocol, model, target, split, keys[target]), fit
             )
             if record is not None and _same_estimator(record, fingerprints[model], fit):
                 records[target] = record

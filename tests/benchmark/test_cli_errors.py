@@ -134,6 +134,17 @@ def test_damaged_cache_with_report_only(tmp_path, capsys):
     _cache(tmp_path, capsys)
     result = sorted((tmp_path / "results").rglob("*.json"))[0]
     result.write_text("")
-    with pytest.warns(RuntimeWarning, match=f"damaged benchmark cache entry .*{result.name}"):
+    with pytest.warns(
+        RuntimeWarning, match=f"damaged benchmark cache entry .*{result.name}"
+    ) as rec:
         assert main([*FAST, "--results-dir", str(tmp_path), "--report-only"]) == 0
     assert "Not computed yet (1 splits" in capsys.readouterr().out
+    # nothing is recomputed under --report-only, and the warning says so
+    (message,) = [str(w.message) for w in rec if "damaged benchmark" in str(w.message)]
+    assert "recomputed" not in message.replace("to recompute it", "")
+    assert "left out of this report (rerun without --report-only to recompute it)" in message
+    assert not result.exists() and result.with_name(result.name + ".damaged").exists()
+    # the run without --report-only recomputes it
+    assert main([*FAST, "--results-dir", str(tmp_path)]) == 0
+    assert "Not computed yet" not in capsys.readouterr().out
+    assert result.exists()

@@ -38,7 +38,8 @@ def _only(root, pattern):
 
 
 def _assert_recomputed(root, first, damaged, n_fitted):
-    with pytest.warns(RuntimeWarning, match=rf"damaged benchmark cache entry .*{damaged.name}"):
+    message = rf"damaged benchmark cache entry .*{damaged.name}.*moved aside .* and recomputed$"
+    with pytest.warns(RuntimeWarning, match=message):
         again = run_benchmark(results_dir=root, **KWARGS)
     assert again.n_fitted == n_fitted
     assert [r["y_pred"] for r in again.results] == [r["y_pred"] for r in first.results]
