@@ -399,12 +399,19 @@ def _check_manifest(path, manifest):
 def _check_checksums(path, manifest, members):
     """Refuse a file whose members or manifest changed after :func:`save_model` wrote it.
 
-    Files saved before the checksums were recorded have none and are not checked. The
-    checksums catch an edited or damaged file, not a forger who recomputes them: a
-    model file is as trustworthy as its source.
+    Files saved before the checksums were recorded have none: they load unchecked, with
+    a :class:`ModelVersionWarning` saying so. The checksums catch an edited or damaged
+    file, not a forger who recomputes them: a model file is as trustworthy as its source.
     """
     recorded = manifest.get(_CHECKSUMS)
     if recorded is None:
+        warnings.warn(
+            f"{path} carries no checksums (saved by an older skecd): a change made to it "
+            "since it was saved cannot be detected; load it and save it again with "
+            "save_model to add them",
+            ModelVersionWarning,
+            stacklevel=3,
+        )
         return
     if not isinstance(recorded, dict):
         raise ModelFileError(f"{path}: the manifest's {_CHECKSUMS!r} is not a JSON object")
@@ -608,6 +615,11 @@ def read_manifest(path):
     ModelFileError
         If the file is not a skecd model file, holds unexpected members, is of a
         newer format version, or was modified after it was saved.
+
+    Warns
+    -----
+    ModelVersionWarning
+        If the file carries no checksums (saved by an older skecd).
     """
     path = os.fspath(path)
     members = _read_members(path)
@@ -648,7 +660,8 @@ def load_model(path, *, return_manifest=False):
     Warns
     -----
     ModelVersionWarning
-        If the file was saved by another version of skecd or scikit-learn.
+        If the file was saved by another version of skecd or scikit-learn, or
+        carries no checksums (saved by an older skecd: it loads unchecked).
     """
     from safetensors import SafetensorError
     from safetensors.torch import load as load_tensors

@@ -99,15 +99,32 @@ def test_an_edited_member_is_refused_naming_it(rf_file, tmp_path):
         load_model(bad)
 
 
-def test_a_file_without_checksums_still_loads(rf_file, data, tmp_path):
-    # Files saved before the checksums were recorded (the shipped models) stay readable.
+def test_a_file_without_checksums_loads_with_a_warning(rf_file, data, tmp_path):
+    # Files saved before the checksums were recorded stay readable, but not silently.
     old = _rewrite(
         rf_file, tmp_path / "old.skecd", {"manifest.json": _edit_json(lambda m: m.pop("checksums"))}
     )
     X, _, X_new = data
-    np.testing.assert_array_equal(
-        load_model(old).predict(X_new), load_model(rf_file).predict(X_new)
-    )
+    match = r"old.skecd carries no checksums \(saved by an older skecd\)"
+    with pytest.warns(ModelVersionWarning, match=match):
+        unchecked = load_model(old)
+    with pytest.warns(ModelVersionWarning, match=match):
+        read_manifest(old)
+    np.testing.assert_array_equal(unchecked.predict(X_new), load_model(rf_file).predict(X_new))
+
+
+def test_shipped_models_carry_checksums():
+    # the shipped models were saved again by this code: checked, no checksum warning
+    from skecd import pretrained
+
+    names = pretrained.available_models()
+    assert names
+    for name in names:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            manifest = read_manifest(pretrained.get_model_path(name))
+        assert set(manifest["checksums"]) >= {"manifest.json", "networks.json"}, name
+        assert not [w for w in caught if "checksums" in str(w.message)], name
 
 
 def _retype(dtype):
