@@ -42,7 +42,8 @@ def add_parser(subparsers):
     parser.add_argument(
         "structures",
         metavar="STRUCTURES",
-        help="JSON (.json or .json.gz) file of records, a CIF or POSCAR file, or a folder of them",
+        help="JSON (.json or .json.gz) file of records, a structure file (CIF, POSCAR, ...) or a "
+        "folder of them (its other files are skipped, each named)",
     )
     parser.add_argument("-o", "--outdir", required=True, help="output directory")
     parser.add_argument(
@@ -90,7 +91,9 @@ def _fail(message, status):
 
 
 def _run(args) -> int:
-    from ._builder import build_densities  # here: `skecd --help` must not import pymatgen
+    # here: `skecd --help` must not import pymatgen
+    from ._builder import build_densities
+    from ._structures import read_structures
 
     if not Path(args.structures).exists():
         return _fail(f"{args.structures}: no such structures file or folder", 2)
@@ -100,8 +103,13 @@ def _run(args) -> int:
     if args.n_jobs == 0:
         return _fail("--n-jobs must not be 0", 2)
     try:
+        # every file of a folder is used or named (as in `skecd predict`)
+        skipped = []
+        records = read_structures(args.structures, skipped=skipped)
+        for path, why in skipped:
+            print(f"skecd density: skipped {path}: {why}", file=sys.stderr)
         manifest = build_densities(
-            args.structures,
+            records,
             args.outdir,
             n_jobs=args.n_jobs,
             progress=not args.no_progress,

@@ -7,16 +7,15 @@ import json
 import re
 from pathlib import Path
 
-from pymatgen.core import Structure
-
-from ..io import structure_from_dict
+from ..io import STRUCTURE_KINDS, file_kind, read_structure_file, structure_from_dict
 
 __all__ = ["check_material_id", "check_records", "read_structure_records", "read_structures"]
 
-# Suffixes (before an optional .gz/.bz2/.xz) that pymatgen's Structure.from_file reads.
-_STRUCTURE_SUFFIXES = (".cif", ".vasp", ".poscar", ".mcif")
+# Compression suffixes stripped from a file's name to give its material id.
+_COMPRESSED = (".gz", ".bz2", ".xz", ".lzma", ".z")
+# Structure-file suffixes stripped from a file's name to give its material id.
+_STRUCTURE_SUFFIXES = (".cif", ".mcif", ".vasp", ".poscar", ".json", ".xsf", ".cssr")
 _VASP_NAMES = ("POSCAR", "CONTCAR")
-_COMPRESSED = (".gz", ".bz2", ".xz")
 
 
 # A material id names its output file on every system: letters, digits, ".", "_", "+",
@@ -61,14 +60,6 @@ def check_records(records):
         seen.add(r["material_id"])
 
 
-def _is_structure_file(path):
-    name = path.name
-    for ext in _COMPRESSED:
-        if name.lower().endswith(ext):
-            name = name[: -len(ext)]
-    return name.lower().endswith(_STRUCTURE_SUFFIXES) or name.upper().startswith(_VASP_NAMES)
-
-
 def _is_json(path):
     return path.name.lower().endswith((".json", ".json.gz"))
 
@@ -87,13 +78,18 @@ def _material_id(path):
     return name
 
 
-def _read_file(path):
-    try:
-        # primitive=False keeps the cell as written; the builder standardises it itself
-        structure = Structure.from_file(str(path), primitive=False)
-    except Exception as exc:
-        raise ValueError(f"Could not read a structure from {str(path)!r}: {exc}") from exc
+def _read_file(path, kind):
+    # skecd.io's reader: no code run from the file, the structure checked; the cell as
+    # written (the builder standardises it itself)
+    structure = read_structure_file(path, kind)
     return {"material_id": _material_id(path), "structure": structure}
+
+
+def _not_structure(kind):
+    """Why a file of ``file_kind`` ``kind`` is not used by the builder."""
+    if kind is None:
+        return "neither a structure nor a density file (by name and content)"
+    return f"a {kind} density file, not a structure (skecd density computes densities)"
 
 
 def read_structure_records(path):
@@ -146,8 +142,13 @@ def read_structure_records(path):
     return records
 
 
-def read_structures(path):
+def read_structures(path, skipped=None):
     """Read the structures to compute, from a JSON file, a structure file or a folder.
+
+    Files are recognised as ``skecd predict`` recognises them, by
+    :func:`skecd.io.file_kind` (from the name and, where the name is ambiguous,
+    the content), and read with :func:`skecd.io.read_structure_file` (no code
+    is run from a file; every structure is checked).
 
     Parameters
     ----------
@@ -156,14 +157,18 @@ def read_structures(path):
 
         - a JSON list of records (``.json`` or ``.json.gz``), read with
           :func:`skecd.density.read_structure_records`;
-        - one CIF or VASP POSCAR/CONTCAR file (``*.cif``, ``*.vasp``,
-          ``*.poscar``, ``POSCAR*``, ``CONTCAR*``, optionally compressed);
-        - a folder of such files (not searched recursively; hidden files are
-          ignored, any other file is an error).
+        - one structure file (CIF, VASP POSCAR/CONTCAR such as ``NaCl_POSCAR``,
+          a structure's JSON, XSF, CSSR; optionally compressed);
+        - a folder of such files (not searched recursively).
 
         A file's material id (its output name) is its name without the
         extensions (``mp-134.cif`` -> ``mp-134``); a file named ``POSCAR`` or
         ``CONTCAR`` takes the name of its folder.
+    skipped : list, default=None
+        For a folder: if given, a ``(path, reason)`` pair is appended for every
+        entry that is not a structure file (a density, a text file, a subfolder,
+        a hidden file), and the others are read; if None, such an entry is an
+        error (hidden files aside, which are ignored).
 
     Returns
     -------
@@ -189,31 +194,47 @@ def read_structures(path):
     """
     path = Path(path)
     if path.is_dir():
-        files = sorted(p for p in path.iterdir() if not p.name.startswith("."))
-        other = [p.name for p in files if not p.is_file() or not _is_structure_file(p)]
-        if other:
+        files, other = [], []
+        for p in sorted(path.iterdir()):
+            kind = file_kind(p) if p.is_file() else None
+            if kind in STRUCTURE_KINDS:
+                files.append((p, kind))
+            elif p.name.startswith("."):
+                if skipped is not None:
+                    skipped.append((p, "a hidden file"))
+            elif not p.is_file():
+                other.append((p, "a folder (folders are not searched recursively)"))
+            else:
+                other.append((p, _not_structure(kind)))
+        if skipped is not None:
+            skipped.extend(other)
+        elif other:
             raise ValueError(
-                f"{path}: not structure files (expected CIF or POSCAR): {', '.join(other[:5])}"
+                f"{path}: not structure files: "
+                + ", ".join(f"{p.name} ({why})" for p, why in other[:5])
                 + (f" and {len(other) - 5} more" if len(other) > 5 else "")
             )
         if not files:
             raise ValueError(f"{path}: the folder holds no structure file")
-        records = [_read_file(p) for p in files]
     elif not path.exists():
         raise FileNotFoundError(f"No such structures file or folder: {str(path)!r}")
     elif _is_json(path):
         return read_structure_records(path)
-    elif _is_structure_file(path):
-        records = [_read_file(path)]
     else:
-        raise ValueError(
-            f"{str(path)!r}: expected a JSON list of records, a CIF or POSCAR file, or a folder"
-        )
-    seen = {}
-    for r, p in zip(records, files if path.is_dir() else [path]):
+        kind = file_kind(path)
+        if kind not in STRUCTURE_KINDS:
+            raise ValueError(
+                f"{str(path)!r}: {_not_structure(kind)}; expected a JSON list of records, "
+                "a structure file (CIF, POSCAR, ...) or a folder of them"
+            )
+        files = [(path, kind)]
+    records, seen = [], {}
+    for p, kind in files:
+        r = _read_file(p, kind)
         mid = r["material_id"]
         check_material_id(mid, str(p))
         if mid in seen:
             raise ValueError(f"{p}: material id {mid!r} also comes from {seen[mid]}")
         seen[mid] = p.name
+        records.append(r)
     return records

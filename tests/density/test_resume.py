@@ -157,6 +157,37 @@ def test_cli_errors_are_one_line(fake_gpaw, tmp_path, capsys, monkeypatch):
     assert status == 1 and err.count("\n") == 1 and "pip install 'skecd[dft]'" in err
 
 
+def test_cli_folder_files_are_recognised_as_predict_does(fake_gpaw, tmp_path, capsys):
+    """A folder's files are told apart by skecd.io.file_kind: structures by name or content
+    (``LiF_POSCAR``) are computed, every other entry gets one line saying why not."""
+    from skecd.datasets import get_sample_chgcar_paths
+    from skecd.inference._data import expand_inputs
+
+    (al, lif) = (r["structure"] for r in _records(IDS))
+    folder = tmp_path / "in"
+    folder.mkdir()
+    lif.to(filename=str(folder / "LiF_POSCAR"), fmt="poscar")
+    al.to(filename=str(folder / "x.cif"))
+    (folder / "README.txt").write_text("structures of the test\n")
+    shutil.copy(get_sample_chgcar_paths()["Si_fcc"], folder / "Si.vasp_chg")
+    (folder / "sub").mkdir()
+    status, err = _cli(capsys, folder, "-o", tmp_path / "out")
+    assert status == 0
+    assert err.splitlines() == [
+        f"skecd density: skipped {folder / 'README.txt'}: neither a structure nor a density "
+        "file (by name and content)",
+        f"skecd density: skipped {folder / 'Si.vasp_chg'}: a chgcar density file, not a "
+        "structure (skecd density computes densities)",
+        f"skecd density: skipped {folder / 'sub'}: a folder (folders are not searched recursively)",
+    ]
+    manifest = json.loads((tmp_path / "out" / "MANIFEST.json").read_text())
+    assert sorted(e["material_id"] for e in manifest["done"]) == ["LiF_POSCAR", "x"]
+    assert sorted(fake_gpaw) == sorted(IDS)  # both structures computed, nothing else
+    # the files `skecd predict` takes from the folder: the same structures, plus the density
+    used = {p.name for p in expand_inputs([folder])}
+    assert used == {"LiF_POSCAR", "x.cif", "Si.vasp_chg"}
+
+
 def test_the_existing_output_layout_still_resumes(fake_gpaw, tmp_path):
     """A directory of the earlier builder (its manifest, failures and files) resumes as is."""
     shipped = get_data_dir() / "ecd_gpaw"
