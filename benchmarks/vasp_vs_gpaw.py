@@ -59,15 +59,29 @@ def main(argv=None):
     parser.add_argument("--models", default=",".join(available_models()))
     parser.add_argument("--out", default="vasp_vs_gpaw")
     parser.add_argument("--compute", action="store_true", help="recompute the GPAW twins")
+    parser.add_argument(
+        "--fit-fcc",
+        default="",
+        metavar="NAME,...",
+        help="also registry models fitted here on the 369 bundled Fm-3m materials (seed 0), "
+        "to compare models trained on the same data",
+    )
     args = parser.parse_args(argv)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     densities = _densities(args.compute)
     rows = []
-    for model_name in args.models.split(","):
-        model, cv_mae = _model(model_name)
+    models = [(name, *_model(name)) for name in args.models.split(",") if name]
+    for name in filter(None, args.fit_fcc.split(",")):
+        from skecd.benchmark import make_model
+        from skecd.datasets import load_fcc_elastic
+
+        data = load_fcc_elastic()
+        fitted = make_model(name).fit(data.data, data.target)
+        models.append((f"{name} (fitted on the 369 Fm-3m)", fitted, dict.fromkeys(TARGETS)))
+    for model_name, model, cv_mae in models:
         for name, d in densities.items():
-            row = {"model": Path(model_name).stem, "crystal": name}
+            row = {"model": Path(model_name).name.removesuffix(".skecd"), "crystal": name}
             for code in ("VASP", "GPAW"):
                 y, std = predict_with_std(model, [d[code]])
                 for j, t in enumerate(TARGETS):
