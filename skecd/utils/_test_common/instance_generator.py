@@ -165,6 +165,9 @@ INPUT_KIND: dict[str, str] = {
 _NO_DROPOUT = {"module__dropout": 0.0, "module__input_dropout": 0.0}
 LEARN_PARAMS: dict[str, dict] = {
     "CGCNNRegressor": {"max_epochs": 60, "lr": 1e-2},
+    # the wrapped forest without bootstrap fits its training samples (the wrapper learns
+    # exactly what its estimator learns)
+    "ConformalIntervalRegressor": {"estimator__bootstrap": False},
     "ECD3DCNNRegressor": {"max_epochs": 40, "lr": 1e-2, "batch_size": 4},
     "FusionRegressor": {
         "max_epochs": 150,
