@@ -3,8 +3,9 @@ Predict the moduli of your own files
 ====================================
 
 ``skecd predict FILES...`` gives the bulk and shear moduli of each input (CHGCAR, CHG,
-``.npz`` or cube files of charge densities, or CIF and POSCAR structure files) with a spread
-and applicability warnings, using the models shipped with skecd. This example does the same
+``.npz`` or cube files of charge densities, or CIF and POSCAR structure files) with a spread,
+a calibrated interval (``--interval 0.9``) and applicability warnings, using the recommended
+model shipped with skecd. This example does the same
 from Python on the real VASP CHGCAR files bundled with skecd and on a CIF file written from a
 bundled structure.
 """
@@ -26,7 +27,7 @@ from skecd.persistence import load_model, save_model
 from skecd.pretrained import available_models, load_pretrained
 
 print("shipped:", available_models())
-model, manifest = load_pretrained("rf_descriptors_magpie", return_manifest=True)
+model, manifest = load_pretrained(return_manifest=True)  # the recommended model
 meta = manifest["metadata"]
 print(meta["label"], "trained on", meta["dataset"]["n"], "materials of", meta["dataset"]["name"])
 print("crystal systems:", meta["coverage"]["crystal_systems"])
@@ -39,15 +40,19 @@ for target, m in meta["metrics"]["cv"].items():
 # %%
 # CHGCAR files
 # ------------
-# The spread is the standard deviation of the forest's trees. The warnings say when an input
-# lies outside what the model saw: these densities come from VASP while the model was trained
-# on GPAW densities, and a crystal system, an element or a modulus outside its training data
-# is named too (the manifest's ``coverage`` lists what it was trained on).
+# The spread mixes the network's members and the forest's trees; the 90% interval is
+# calibrated on the model's out-of-fold errors. These densities come from VASP while the model
+# was trained on GPAW densities; it reads only the density between the atoms, where the codes
+# agree, so it does not warn about that. The warnings name what lies outside what the model
+# saw: a crystal system, an element, a modulus outside its training data, or (Fe3O4, a
+# reference-type file) an electron count that does not fit the composition.
 chgcars = list(get_sample_chgcar_paths().values())
-rows, errors = predict_files(model, manifest, chgcars, progress=False)
+rows, errors = predict_files(model, manifest, chgcars, interval=0.9, progress=False)
 table = pd.DataFrame(rows).set_index("id")
 table.index = [Path(i).name for i in table.index]
-print(table[["formula", "K_VRH", "K_VRH_std", "G_VRH", "G_VRH_std"]].round(1))
+columns = ["formula", "K_VRH", "K_VRH_lower", "K_VRH_upper", "G_VRH", "G_VRH_lower", "G_VRH_upper"]
+with pd.option_context("display.width", 120, "display.max_columns", None):
+    print(table[columns].round(1))
 print(errors or "no errors")
 
 # %%
@@ -80,12 +85,13 @@ print(
 )
 
 # %%
-# The predictions with their spreads
-# ----------------------------------
+# The predictions with their 90% intervals
+# ----------------------------------------
 fig, axes = plt.subplots(1, 2, figsize=(9, 3.5), sharey=True)
 for ax, target in zip(axes, ["K_VRH", "G_VRH"]):
-    ax.barh(table.index, table[target], xerr=table[f"{target}_std"], color="tab:blue")
+    error = [table[target] - table[f"{target}_lower"], table[f"{target}_upper"] - table[target]]
+    ax.barh(table.index, table[target], xerr=error, color="tab:blue")
     ax.set_xlabel(f"{target} (GPa)")
-axes[0].set_title("RF+descriptors+Magpie on the bundled CHGCARs", loc="left", fontsize=10)
+axes[0].set_title("Recommended model on the bundled CHGCARs", loc="left", fontsize=10)
 fig.tight_layout()
 plt.show()
