@@ -489,45 +489,19 @@ def make_interstitial_late_fusion(n_estimators=50, random_state=None, n_jobs=Non
     features = None
     if columns is None:
         features, columns = interstitial_features(n_jobs)
-    network = Pipeline(
-        [
-            (
-                "density",
-                ColumnTransformer(
-                    [
-                        ("profiles", "passthrough", columns["profiles"]),
-                        ("descriptors", "passthrough", columns["descriptors"]),
-                    ]
-                ),
-            ),
-            (
-                "net",
-                InvariantFusionRegressor(
-                    criterion=torch.nn.L1Loss,
-                    module__point_channels=0,
-                    module__n_points=0,
-                    random_state=random_state,
-                ),
-            ),
-        ]
+
+    def passthrough(*groups):  # the named column groups of the feature table, side by side
+        return ColumnTransformer([(name, "passthrough", columns[name]) for name in groups])
+
+    net = InvariantFusionRegressor(
+        criterion=torch.nn.L1Loss,
+        module__point_channels=0,
+        module__n_points=0,
+        random_state=random_state,
     )
-    forest = Pipeline(
-        [
-            (
-                "table",
-                ColumnTransformer(
-                    [
-                        ("descriptors", "passthrough", columns["descriptors"]),
-                        ("magpie", "passthrough", columns["magpie"]),
-                    ]
-                ),
-            ),
-            (
-                "forest",
-                RandomForestRegressor(n_estimators, random_state=random_state, n_jobs=n_jobs),
-            ),
-        ]
-    )
+    network = Pipeline([("density", passthrough("profiles", "descriptors")), ("net", net)])
+    forest = RandomForestRegressor(n_estimators, random_state=random_state, n_jobs=n_jobs)
+    forest = Pipeline([("table", passthrough("descriptors", "magpie")), ("forest", forest)])
     late = LateFusionRegressor([("network", network), ("forest", forest)])
     if features is None:
         return late
