@@ -217,7 +217,7 @@ def report(summary, args):
         "# The recommended model on every protocol",
         "",
         f"Command: `OMP_NUM_THREADS=1 python benchmarks/bench_recommended.py --cache CACHE "
-        f"--out {args.out}`; {summary['materials']} materials (`{summary['ids']}`), "
+        f"--out OUT`; {summary['materials']} materials (`{summary['ids']}`), "
         f"seed {summary['seed']}, {summary['inner_cv']}-fold calibration in each training set. "
         "R^2 / log10-MAE (cv: mean over folds; others pooled).",
         "",

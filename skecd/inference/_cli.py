@@ -178,35 +178,26 @@ def _cv(text):
     return cv
 
 
-def _seed(text):
-    """``--seed``: what numpy's and scikit-learn's random states take, 0 to 2**32 - 1."""
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if not 0 <= value < 2**32:
-        raise argparse.ArgumentTypeError(f"expected an integer from 0 to 2**32 - 1, got {text!r}")
-    return value
+def _integer(low, high=None, high_text=None):
+    """An argparse type: a whole number from ``low`` (to ``high``), else one usage line."""
+    bounds = f">= {low}" if high is None else f"from {low} to {high_text or high}"
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
+        if value < low or (high is not None and value > high):
+            raise argparse.ArgumentTypeError(f"expected an integer {bounds}, got {text!r}")
+        return value
+
+    return parse
 
 
-def _positive(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = 0
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 1, got {text!r}")
-    return value
-
-
-def _non_negative(text):
-    try:
-        value = int(text)
-    except ValueError:
-        value = -1
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected an integer >= 0, got {text!r}")
-    return value
+# ``--seed``: what numpy's and scikit-learn's random states take
+_seed = _integer(0, 2**32 - 1, "2**32 - 1")
+_positive = _integer(1)
+_non_negative = _integer(0)
 
 
 def _bound_n_jobs(prog, n_jobs):
