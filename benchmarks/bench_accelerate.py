@@ -74,6 +74,7 @@ def worker(args):
         }
         Path(args.result).write_text(json.dumps(record))
     accelerator.wait_for_everyone()
+    accelerator.end_training()  # destroy the process group before exit (no abort at teardown)
 
 
 def _free_port():

@@ -39,6 +39,11 @@ def main(cache, targets, result, batch_size, mixed_precision="no"):
     }
     with open(f"{result}.{accelerator.process_index}", "w") as fh:
         json.dump(record, fh)
+    # tear the gloo process group down before the interpreter exits: left to the
+    # destructors, a rank can abort at exit ("terminate called without an active
+    # exception"), failing a run whose results are already written
+    accelerator.wait_for_everyone()
+    accelerator.end_training()
 
 
 if __name__ == "__main__":
