@@ -3,10 +3,11 @@
 skorch runs the training loop (batching, optimiser, callbacks, history,
 save/load); this base adds what skecd's regressors share on top of it: input
 and target validation with clear errors, the module's input size and number of
-outputs taken from the data, optional target standardisation, seeded and
-reproducible training, ``embed`` (penultimate-layer outputs) and the
-scikit-learn tags. Subclasses only set the paper's defaults and the expected
-input rank, like skorch's ``regressor.py`` over ``net.py``.
+outputs taken from the data, targets learnt as ``log10`` (so that every
+prediction is a positive modulus) and standardised, seeded and reproducible
+training, ``embed`` (penultimate-layer outputs) and the scikit-learn tags.
+Subclasses only set the paper's defaults and the expected input rank, like
+skorch's ``regressor.py`` over ``net.py``.
 """
 
 from __future__ import annotations
@@ -94,6 +95,15 @@ class SkecdNetRegressor(NeuralNetRegressor):
         The mean and std are stored as buffers of the module, so they travel
         with ``save_params``/``load_params``. Losses in ``history_`` are in
         standardised units when this is on.
+    log_target : bool, default=True
+        Learn ``log10`` of the targets (then standardised when
+        ``standardize_y``) and return ``10 ** output``: every prediction is a
+        positive modulus, and an error of 10% weighs the same on a soft and a
+        hard material. Every target must then be positive (a ``ValueError``
+        names the first sample that is not). ``False`` learns the raw targets
+        with the paper's linear output, which can predict a negative modulus;
+        skecd model files saved before this parameter existed load with
+        ``False``, as they were trained.
     random_state : int, RandomState instance or None, default=None
         Seeds the module's initialisation and the shuffling of mini-batches.
         Training runs inside ``torch.random.fork_rng`` so torch's global RNG
@@ -152,6 +162,7 @@ class SkecdNetRegressor(NeuralNetRegressor):
         train_split=None,
         callbacks=None,
         standardize_y=True,
+        log_target=True,
         random_state=None,
         device="cpu",
         verbose=0,
@@ -171,7 +182,18 @@ class SkecdNetRegressor(NeuralNetRegressor):
             **kwargs,
         )
         self.standardize_y = standardize_y
+        self.log_target = log_target
         self.random_state = random_state
+
+    #: Parameters added to the networks after model files were first saved, each with the
+    #: value that reproduces how a file saved before it existed was trained; a pickle or a
+    #: model file (``skecd.load_model``) that lacks one gets this value, not the default.
+    _PARAMS_BEFORE_THEY_EXISTED = {"log_target": False}
+
+    def __setstate__(self, state):
+        for name, old in type(self)._PARAMS_BEFORE_THEY_EXISTED.items():
+            state.setdefault(name, old)
+        super().__setstate__(state)
 
     # Optimizers whose fused implementation torch has on CPU and CUDA.
     _FUSABLE_OPTIMIZERS = (torch.optim.Adam, torch.optim.AdamW)
@@ -305,7 +327,22 @@ class SkecdNetRegressor(NeuralNetRegressor):
             raise ValueError(
                 f"y: {n_outputs} target column(s) but the model was fitted on {self.n_outputs_}."
             )
-        return y.astype(np.float32, copy=False).reshape(len(y), -1)
+        y = y.reshape(len(y), -1)
+        if self.log_target:
+            y = self._log10_y(y)
+        return y.astype(np.float32, copy=False)
+
+    def _log10_y(self, y):
+        """``log10(y)``, or a ``ValueError`` naming the first sample with a target <= 0."""
+        bad = np.flatnonzero((y <= 0).any(axis=1))
+        if bad.size:
+            raise ValueError(
+                f"y: {type(self).__name__}(log_target=True) learns log10 of the moduli and "
+                f"needs positive targets, but sample {int(bad[0])} has {y[bad[0]].tolist()} "
+                f"({bad.size} sample(s) with a target <= 0); pass log_target=False to learn "
+                "raw values"
+            )
+        return np.log10(y)
 
     @staticmethod
     def _validate_y(y, n_samples):
@@ -501,6 +538,8 @@ class SkecdNetRegressor(NeuralNetRegressor):
             raw = self.forward(X, training=False).numpy().astype(np.float64).reshape(len(X), -1)
         mean, scale = self._target_stats()
         y = raw * scale + mean
+        if self.log_target:
+            y = 10.0**y
         return y.ravel() if self.y_ndim_ == 1 else y
 
     @property

@@ -307,6 +307,9 @@ class CGCNNRegressor(SkecdNetRegressor):
         Number of crystals per mini-batch.
     standardize_y : bool, default=True
         Train on standardised targets (the original normalises targets too).
+    log_target : bool, default=True
+        Learn ``log10`` of the targets, so that every prediction is positive (see
+        ``SkecdNetRegressor``); ``False`` learns the raw targets, as the original.
     random_state : int, RandomState instance or None, default=None
         Seeds initialisation and batch shuffling (see ``SkecdNetRegressor``).
     device : str, default="cpu"

@@ -55,16 +55,20 @@ class _FusionHeadRegressor(SkecdNetRegressor):
         super().__init__(module, **kwargs)
 
 
-def _default_branches(random_state):
+def _default_branches(random_state, log_target=True):
     """The paper's branches: Magpie features -> MagpieCNN, voxelised density -> 3D CNN."""
     from sklearn.pipeline import make_pipeline
 
     from ..preprocessing import ChargeDensityVoxelizer, MagpieFeaturizer
 
     magpie = make_pipeline(
-        MagpieFeaturizer(pad_to_square=True), MagpieCNNRegressor(random_state=random_state)
+        MagpieFeaturizer(pad_to_square=True),
+        MagpieCNNRegressor(random_state=random_state, log_target=log_target),
     )
-    ecd = make_pipeline(ChargeDensityVoxelizer(), ECD3DCNNRegressor(random_state=random_state))
+    ecd = make_pipeline(
+        ChargeDensityVoxelizer(),
+        ECD3DCNNRegressor(random_state=random_state, log_target=log_target),
+    )
     return magpie, ecd
 
 
@@ -108,6 +112,11 @@ class FusionRegressor(RegressorMixin, BaseEstimator):
         Mini-batch size of the head.
     standardize_y : bool, default=True
         Standardise targets inside the head (see ``SkecdNetRegressor``).
+    log_target : bool, default=True
+        The head (and the default branches) learn ``log10`` of the moduli, so
+        every prediction is positive (see ``SkecdNetRegressor``); ``False`` is
+        the paper's linear output on raw moduli. Given branches keep their own
+        setting. Models saved before this parameter existed load with ``False``.
     random_state : int, RandomState instance or None, default=None
         Seeds the head; also passed to the default branches (given branches
         keep their own ``random_state``).
@@ -157,6 +166,7 @@ class FusionRegressor(RegressorMixin, BaseEstimator):
         max_epochs=50,
         batch_size=32,
         standardize_y=True,
+        log_target=True,
         random_state=None,
         device="cpu",
         verbose=0,
@@ -170,11 +180,18 @@ class FusionRegressor(RegressorMixin, BaseEstimator):
         self.max_epochs = max_epochs
         self.batch_size = batch_size
         self.standardize_y = standardize_y
+        self.log_target = log_target
         self.random_state = random_state
         self.device = device
         self.verbose = verbose
         self.train_split = train_split
         self.callbacks = callbacks
+
+    def __setstate__(self, state):
+        # saved (pickle, or a model file's skops part) before log_target existed: trained
+        # with the linear output
+        state.setdefault("log_target", False)
+        super().__setstate__(state)
 
     @staticmethod
     def _load(X):
@@ -230,7 +247,7 @@ class FusionRegressor(RegressorMixin, BaseEstimator):
             seed = self.random_state
         else:
             seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        default_magpie, default_ecd = _default_branches(seed)
+        default_magpie, default_ecd = _default_branches(seed, self.log_target)
         self.magpie_branch_ = clone(
             default_magpie if self.magpie_branch is None else self.magpie_branch
         ).fit(densities, y)
@@ -244,6 +261,7 @@ class FusionRegressor(RegressorMixin, BaseEstimator):
             max_epochs=self.max_epochs,
             batch_size=self.batch_size,
             standardize_y=self.standardize_y,
+            log_target=self.log_target,
             random_state=seed,
             device=self.device,
             verbose=self.verbose,

@@ -218,7 +218,8 @@ class InvariantECDRegressor(SkecdNetRegressor):
     module : type, default=InvariantECDNet
         The network class.
     log_target : bool, default=True
-        Learn log10 of the targets (all targets must then be positive).
+        Learn log10 of the targets (all targets must then be positive); as in
+        :class:`skecd.models.SkecdNetRegressor`.
     early_stopping : bool, default=False
         Hold out ``validation_fraction`` of the training data and stop when its
         loss has not improved for ``n_iter_no_change`` epochs, keeping the best
@@ -249,6 +250,8 @@ class InvariantECDRegressor(SkecdNetRegressor):
 
     _x_ndim = 3
     _input_size_param = "n_features"
+    # log_target was a parameter of these networks from their first release.
+    _PARAMS_BEFORE_THEY_EXISTED = {}
     #: Predictions beyond this many standard deviations of the (log) training targets are
     #: clipped with a warning (a factor of about 25 around the mean for K_VRH).
     CLIP = 4.0
@@ -331,18 +334,6 @@ class InvariantECDRegressor(SkecdNetRegressor):
         return self.criterion_(y_pred, y_true.reshape(y_pred.shape))
 
     # --------------------------------------------------- data and target scaling
-    def _check_y(self, X, y, reset):
-        y = super()._check_y(X, y, reset)
-        if self.log_target:
-            if np.any(y <= 0):
-                bad = int(np.argwhere(y <= 0)[0, 0])
-                raise ValueError(
-                    f"y: log_target=True needs positive moduli, sample {bad} has "
-                    f"{y[bad].tolist()} GPa; pass log_target=False to learn raw values."
-                )
-            y = np.log10(y)
-        return y
-
     def partial_fit(self, X, y=None, classes=None, **fit_params):
         """Train for ``max_epochs`` more epochs (see :meth:`SkecdNetRegressor.partial_fit`).
 

@@ -120,7 +120,7 @@ class ECD3DCNNRegressor(_GridRegressor):
         Learning rate (the paper's).
     *args, **kwargs
         Every other parameter of :class:`skecd.models.SkecdNetRegressor`
-        (``criterion``, ``optimizer``, ``max_epochs``, ``standardize_y``,
+        (``criterion``, ``optimizer``, ``max_epochs``, ``standardize_y``, ``log_target``,
         ``random_state``, ...) with its defaults there. Module widths are set
         with ``module__<name>`` (see the module class).
 
@@ -166,7 +166,7 @@ class SEProjectedCNNRegressor(_GridRegressor):
         Adam trains it; the paper's SGD is in :attr:`PAPER_PARAMS`.
     *args, **kwargs
         Every other parameter of :class:`skecd.models.SkecdNetRegressor`
-        (``criterion``, ``lr``, ``max_epochs``, ``standardize_y``,
+        (``criterion``, ``lr``, ``max_epochs``, ``standardize_y``, ``log_target``,
         ``random_state``, ...) with its defaults there. Module widths are set
         with ``module__<name>`` (see the module class).
 
@@ -211,7 +211,7 @@ class MagpieCNNRegressor(_SavedSizesMixin, SkecdNetRegressor):
         The network class.
     *args, **kwargs
         Every parameter of :class:`skecd.models.SkecdNetRegressor`
-        (``criterion``, ``optimizer``, ``lr``, ``max_epochs``, ``standardize_y``,
+        (``criterion``, ``optimizer``, ``lr``, ``max_epochs``, ``standardize_y``, ``log_target``,
         ``random_state``, ...) with its defaults there, which are the paper's
         for this network. Module widths are set with ``module__<name>`` (see the
         module class).

@@ -493,6 +493,11 @@ def _load_net(path, key, record, tensors, weights_dtype):
         if not (isinstance(cls, type) and issubclass(cls, NeuralNet)):
             raise ValueError(f"{record['class']} is not a network class")
         params = {k: decode(v) for k, v in record["params"].items()}
+        # A parameter added after the file was saved takes the value the file was trained
+        # with (log_target: False, the linear output of the networks before it), not today's
+        # default.
+        for name, old in getattr(cls, "_PARAMS_BEFORE_THEY_EXISTED", {}).items():
+            params.setdefault(name, old)
         if str(params.get("device", "cpu")).startswith("cuda") and not torch.cuda.is_available():
             params["device"] = "cpu"  # a model trained on a GPU predicts on a CPU-only machine
         net = cls(**params)
