@@ -575,6 +575,7 @@ class SkecdNetRegressor(NeuralNetRegressor):
         tags.target_tags.required = True
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
+        tags.target_tags.positive_only = bool(self.log_target)
         tags.input_tags.allow_nan = False
         tags.non_deterministic = self.random_state is None
         return tags

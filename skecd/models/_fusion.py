@@ -307,5 +307,6 @@ class FusionRegressor(RegressorMixin, BaseEstimator):
         tags.target_tags.required = True
         tags.target_tags.multi_output = True
         tags.target_tags.single_output = True
+        tags.target_tags.positive_only = bool(self.log_target)
         tags.non_deterministic = self.random_state is None
         return tags

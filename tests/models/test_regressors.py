@@ -51,14 +51,16 @@ def test_trains_and_predicts_shape(cases, real_targets, name, n_targets):
     assert np.all(np.isfinite(pred))
     assert reg.n_outputs_ == n_targets
     assert len(reg.history_) == 2
-    # predictions are back in GPa: the network's standardised output times the std of
-    # the training targets plus their mean (fails for predictions stuck at 0)
+    # predictions are back in GPa: 10 to the power of the network's standardised output
+    # times the std of the training targets' log10 plus their mean (fails for predictions
+    # stuck at 0, or for raw moduli learnt)
     raw = reg.forward(np.asarray(X, dtype=np.float32), training=False).numpy()
     raw = raw.astype(np.float64).reshape(len(X), -1)
-    y2 = y.reshape(len(y), -1)
+    log_y = np.log10(y.reshape(len(y), -1))
     np.testing.assert_allclose(
-        pred.reshape(len(y), -1), raw * y2.std(axis=0) + y2.mean(axis=0), rtol=1e-4
+        pred.reshape(len(y), -1), 10 ** (raw * log_y.std(axis=0) + log_y.mean(axis=0)), rtol=1e-4
     )
+    assert np.all(pred > 0)
     emb = reg.embed(X)
     assert emb.shape == (len(X), 8 if name != "magpie" else 32)
 
@@ -80,7 +82,9 @@ def test_standardize_y_changes_training(cubes20, real_targets):
     reg = ECD3DCNNRegressor(max_epochs=2, random_state=0, **TINY_ECD)
     on = clone(reg).fit(cubes20, real_targets[:, 0])
     off = clone(reg).set_params(standardize_y=False).fit(cubes20, real_targets[:, 0])
-    assert on.module_.target_mean.item() == pytest.approx(real_targets[:, 0].mean(), rel=1e-5)
+    log_k = np.log10(real_targets[:, 0])
+    assert on.module_.target_mean.item() == pytest.approx(log_k.mean(), rel=1e-5)
+    assert on.module_.target_scale.item() == pytest.approx(log_k.std(), rel=1e-5)
     assert off.module_.target_mean.item() == 0.0
     assert off.module_.target_scale.item() == 1.0
 
