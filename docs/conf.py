@@ -50,6 +50,14 @@ def copy_benchmark_results():
             results / "skecd_benchmark_extended" / "tables" / f"{name}.rst",
             static / f"extended_{name}.rst.txt",
         )
+    for protocol in ("cv", "transfer", "locso"):  # its parity overviews, per protocol
+        for target in ("K_VRH", "G_VRH"):
+            for name in ("paper", "more"):
+                png = f"parity_{protocol}_{target}_{name}.png"
+                shutil.copyfile(
+                    results / "skecd_benchmark_extended" / "plots" / png,
+                    static / f"extended_{png}",
+                )
     for name in ("cv", "loeo"):  # the paper's networks trained with early stopping
         shutil.copyfile(
             results / "skecd_benchmark_converged" / "tables" / f"{name}.rst",

@@ -382,7 +382,12 @@ def parity_plots(results, out_dir, protocol="cv", n_splits=None):
 
 #: Most panels in one overview figure (3 columns, 2 rows).
 _PANELS_PER_FIGURE = 6
-_PROTOCOL_TITLE = {"cv": "cross-validation (out-of-fold predictions)"}
+_PROTOCOL_TITLE = {
+    "cv": "cross-validation (out-of-fold predictions)",
+    "loeo": "leave one element out (each held-out material once)",
+    "transfer": "trained on Fm-3m, tested on the other space groups",
+    "locso": "leave one crystal system out (each held-out material once)",
+}
 
 
 def _overview_pages(models):
