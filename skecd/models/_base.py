@@ -16,6 +16,7 @@ import contextlib
 import math
 import numbers
 import os
+import warnings
 from collections.abc import Iterator
 
 import numpy as np
@@ -189,6 +190,11 @@ class SkecdNetRegressor(NeuralNetRegressor):
     #: value that reproduces how a file saved before it existed was trained; a pickle or a
     #: model file (``skecd.load_model``) that lacks one gets this value, not the default.
     _PARAMS_BEFORE_THEY_EXISTED = {"log_target": False}
+    #: With ``log_target``, predictions beyond this many standard deviations of the log
+    #: training targets are clipped there with a warning (a factor of about 25 around the
+    #: mean for K_VRH): 10 ** output turns an input far from the training data into an
+    #: astronomically wrong modulus otherwise.
+    CLIP = 4.0
 
     def __setstate__(self, state):
         for name, old in type(self)._PARAMS_BEFORE_THEY_EXISTED.items():
@@ -537,10 +543,28 @@ class SkecdNetRegressor(NeuralNetRegressor):
         with torch.random.fork_rng(devices=self._rng_devices()):
             raw = self.forward(X, training=False).numpy().astype(np.float64).reshape(len(X), -1)
         mean, scale = self._target_stats()
+        if self.log_target:
+            raw = self._clip_far(raw)
         y = raw * scale + mean
         if self.log_target:
             y = 10.0**y
         return y.ravel() if self.y_ndim_ == 1 else y
+
+    def _clip_far(self, raw):
+        """Clip standardised log predictions at ``CLIP``, warning with the samples' rows."""
+        far = np.abs(raw) > self.CLIP
+        if not far.any():
+            return raw
+        rows = np.flatnonzero(far.reshape(len(raw), -1).any(axis=1))  # any member or target
+        warnings.warn(
+            f"{type(self).__name__}: the predictions of samples {rows[:10].tolist()}"
+            f"{' ...' if len(rows) > 10 else ''} ({len(rows)} in all) lie more than "
+            f"{self.CLIP:g} standard deviations of the log training targets from their mean "
+            "and were clipped there: these inputs are far from the training data",
+            UserWarning,
+            stacklevel=3,
+        )
+        return np.clip(raw, -self.CLIP, self.CLIP)
 
     @property
     def predict_proba(self):

@@ -23,7 +23,6 @@ is exposed as parameters and used by default.
 from __future__ import annotations
 
 import numbers
-import warnings
 
 import numpy as np
 import torch
@@ -252,9 +251,6 @@ class InvariantECDRegressor(SkecdNetRegressor):
     _input_size_param = "n_features"
     # log_target was a parameter of these networks from their first release.
     _PARAMS_BEFORE_THEY_EXISTED = {}
-    #: Predictions beyond this many standard deviations of the (log) training targets are
-    #: clipped with a warning (a factor of about 25 around the mean for K_VRH).
-    CLIP = 4.0
 
     def __init__(
         self,
@@ -389,21 +385,8 @@ class InvariantECDRegressor(SkecdNetRegressor):
                 out.append(self.module_.forward_members(Xi).detach().cpu().numpy())
         raw = np.concatenate(out).astype(np.float64)  # (n, members, outputs)
         # An input far outside the training data (an unseen crystal system, another code's
-        # density) can drive the dense layers to any value, and 10 ** value is then
-        # astronomically wrong: such predictions are clipped at CLIP standard deviations of
-        # the training targets, and said so.
-        far = np.abs(raw) > self.CLIP
-        if far.any():
-            rows = np.flatnonzero(far.any(axis=(1, 2)))
-            warnings.warn(
-                f"{type(self).__name__}: the predictions of samples {rows[:10].tolist()}"
-                f"{' ...' if len(rows) > 10 else ''} ({len(rows)} in all) lie more than "
-                f"{self.CLIP:g} standard deviations of the training targets from their mean and "
-                "were clipped there: these inputs are far from the training data",
-                UserWarning,
-                stacklevel=3,
-            )
-            raw = np.clip(raw, -self.CLIP, self.CLIP)
+        # density) can drive the dense layers to any value: clipped as the base does.
+        raw = self._clip_far(raw)
         mean, scale = self._target_stats()
         return raw * scale + mean
 

@@ -68,6 +68,24 @@ def test_linear_head_can_go_negative_where_log_targets_cannot(magpie144, real_ta
     assert np.all(log.predict(far) > 0)
 
 
+def test_far_predictions_are_clipped_with_a_warning_naming_the_samples(magpie144, real_targets):
+    """10 ** output of an input far from the training data would be astronomically wrong
+    (the quick benchmark once showed 3,500 GPa for a 220 GPa alloy): such predictions stop
+    at CLIP standard deviations of the log targets, and the warning names the rows."""
+    y = real_targets[:, 0]
+    net = MagpieCNNRegressor(max_epochs=30, random_state=0).fit(magpie144, y)
+    X = magpie144.copy()
+    X[[2, 7]] *= 200.0  # two real rows, far outside their training range
+    with pytest.warns(UserWarning, match=r"samples \[2, 7\] \(2 in all\).*clipped"):
+        pred = net.predict(X)
+    log_y = np.log10(y)
+    ceiling = 10 ** (log_y.mean() + net.CLIP * log_y.std())
+    assert np.all(pred <= ceiling * (1 + 1e-6)) and np.all(pred > 0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the training inputs are not clipped
+        net.predict(magpie144)
+
+
 @pytest.mark.parametrize("bad", [0.0, -3.0])
 def test_log_target_refuses_non_positive_moduli_naming_the_sample(magpie144, real_targets, bad):
     y = real_targets.copy()
