@@ -89,7 +89,9 @@ class _DefaultsHelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
     def _get_help_string(self, action):
         text = action.help or ""
-        if "default" in text or action.default in (None, False, argparse.SUPPRESS):
+        # by identity: a default of 0 (--seed) is shown, although 0 == False
+        hidden = any(action.default is v for v in (None, False, argparse.SUPPRESS))
+        if "default" in text or hidden:
             return text
         return super()._get_help_string(action)
 
@@ -155,7 +157,7 @@ def _add_selection_options(p):
         default=list(TARGETS),
         help="K_VRH, G_VRH or both; "
         "one model per target, but the networks of the invariant recipe learn those named "
-        "jointly (see --list-models)",
+        "jointly (see --list-models) (default: K_VRH,G_VRH)",
     )
 
 
