@@ -66,9 +66,13 @@ def _add_train_io_options(p):
         "--data",
         default="fcc",
         help="'fcc' (bundled), 'all' (extended set) or a CSV/JSON table with a 'path' "
-        "or 'structure' column and the target columns",
+        "or 'structure' column and the target columns (default fcc)",
     )
-    p.add_argument("--targets", default="K_VRH,G_VRH", help="comma-separated target columns")
+    p.add_argument(
+        "--targets",
+        default="K_VRH,G_VRH",
+        help="comma-separated target columns (default K_VRH,G_VRH)",
+    )
     p.add_argument("--output", "-o", required=True, help="model file to write (*.skecd)")
     p.add_argument(
         "--report-dir",
@@ -386,7 +390,7 @@ def add_predict_parser(subparsers):
         default=None,
         metavar="CONFIDENCE",
         help="add calibrated prediction intervals of this confidence, e.g. 0.9 "
-        "(columns <target>_lower and <target>_upper)",
+        "(columns K_VRH_lower_GPa, K_VRH_upper_GPa, ...)",
     )
     p.add_argument("--output", "-o", default=None, help="file to write (default: standard output)")
     p.add_argument(

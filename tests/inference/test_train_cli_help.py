@@ -39,3 +39,17 @@ def test_train_refuses_an_unknown_frame_in_one_usage_line(capsys):
     assert exit_info.value.code == 2
     err = capsys.readouterr().err
     assert "argument --frame: invalid choice: 'rotated'" in err
+
+
+def test_train_data_and_targets_say_their_default(capsys):
+    with pytest.raises(SystemExit):
+        main(["train", "--help"])
+    out = capsys.readouterr().out
+    assert _option_help(out, "--data").endswith("(default fcc)")
+    assert _option_help(out, "--targets").endswith("(default K_VRH,G_VRH)")
+
+
+def test_predict_interval_help_names_the_columns_it_writes(capsys):
+    with pytest.raises(SystemExit):
+        main(["predict", "--help"])
+    assert "K_VRH_lower_GPa" in " ".join(capsys.readouterr().out.split())
