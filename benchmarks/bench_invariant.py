@@ -40,6 +40,7 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import torch
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.metrics import mean_absolute_error, r2_score
@@ -51,6 +52,7 @@ from skecd.datasets import load_elastic, load_fcc_elastic
 from skecd.models import (
     InvariantECDRegressor,
     InvariantFusionRegressor,
+    feature_columns,
     make_radial_ensemble,
 )
 from skecd.preprocessing import (
@@ -211,13 +213,21 @@ def _merge(old, new):
     return merged
 
 
+def _columns(*names):
+    return {name: feature_columns(name) for name in names}
+
+
 def _fit_predict(name, X_train, y_train, X_test):
     if name == "invariant_ecd":
         return InvariantECDRegressor(random_state=0).fit(X_train, y_train).predict(X_test)
     if name in ("invariant_fusion", "invariant_ecd_descriptors"):
         return InvariantFusionRegressor(random_state=0).fit(X_train, y_train).predict(X_test)
     if name == "radial_ensemble":  # make_radial_ensemble without its featurisers
-        return make_radial_ensemble(random_state=0)[-1].fit(X_train, y_train).predict(X_test)
+        groups = {"radial": RadialDensityFeaturizer(), "descriptors": ChargeDensityDescriptor()}
+        names = [f"{g}__{n}" for g, f in groups.items() for n in f.get_feature_names_out()]
+        late = make_radial_ensemble(random_state=0, columns=_columns(*groups))
+        X_train, X_test = (pd.DataFrame(X, columns=names) for X in (X_train, X_test))
+        return late.fit(X_train, y_train).predict(X_test)
     if name.startswith("radial_"):  # a table only: make_invariant_fusion(..., points=False)
         # radial_l1_net is the registry's radial_ecd: the L1 loss on the log targets
         criterion = torch.nn.L1Loss if name == "radial_l1_net" else torch.nn.SmoothL1Loss

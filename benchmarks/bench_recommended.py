@@ -34,7 +34,7 @@ from sklearn.base import clone
 from sklearn.model_selection import KFold
 
 from skecd.benchmark import DEFAULT_SETTINGS, MODELS, regression_metrics
-from skecd.benchmark._models import cached_feature, combine_features
+from skecd.benchmark._models import cached_feature, combine_features, feature_names
 from skecd.datasets import load_elastic, load_fcc_elastic
 from skecd.models import ConformalIntervalRegressor
 
@@ -97,10 +97,10 @@ def splits(protocol, space_groups, systems, seed, fcc_order):
         raise SystemExit(f"unknown protocol {protocol!r}; known: {PROTOCOLS}")
 
 
-def fit_split(spec, arrays, y, train, test, seed, inner_cv):
+def fit_split(spec, arrays, y, train, test, seed, inner_cv, names=None):
     settings = {**DEFAULT_SETTINGS, "seed": seed}
-    X_train = combine_features(spec, arrays, train)
-    X_test = combine_features(spec, arrays, test)
+    X_train = combine_features(spec, arrays, train, names)
+    X_test = combine_features(spec, arrays, test, names)
     start = time.perf_counter()
     if spec.joint_targets:
         parts = [(slice(None), y)]
@@ -187,13 +187,16 @@ def main(argv=None):
     for name in args.models.split(","):
         spec = MODELS[name]
         arrays = [features(f, data, rows, ids, args.cache) for f in spec.features]
+        names = feature_names(spec, DEFAULT_SETTINGS, [data.data[rows[0]]])
         for protocol in args.protocols.split(","):
             records = []
             for split, train, test in splits(protocol, space_groups, systems, args.seed, fcc_order):
                 tag = f"seed{args.seed}-inner{args.inner_cv}"
                 path = out / "splits" / f"{name}-{protocol}-{split}-{tag}.json"
                 if not path.is_file():
-                    record = fit_split(spec, arrays, y, train, test, args.seed, args.inner_cv)
+                    record = fit_split(
+                        spec, arrays, y, train, test, args.seed, args.inner_cv, names
+                    )
                     path.write_text(json.dumps(record) + "\n")
                     print(f"{name} {protocol} {split}: {record['seconds']:.0f} s", flush=True)
                 records.append(json.loads(path.read_text()))

@@ -29,7 +29,7 @@ from skecd.datasets import get_sample_chgcar_paths, get_sample_gpaw_twin_paths, 
 from skecd.io import read_chgcar, read_gpaw_npz
 from skecd.models import (
     ConformalIntervalRegressor,
-    interstitial_features,
+    interstitial_columns,
     make_interstitial_late_fusion,
 )
 
@@ -54,18 +54,18 @@ print(f"3-fold R2 (K and G together): {scores['test_score'].round(2)}")
 # them.
 features = model[0].fit_transform(X)
 late = make_interstitial_late_fusion(
-    n_estimators=30, random_state=0, columns=interstitial_features()[1]
+    n_estimators=30, random_state=0, columns=interstitial_columns()
 )
 late.set_params(network__net__max_epochs=60)
 train, test = np.arange(72), np.arange(72, 96)
 conformal = ConformalIntervalRegressor(late, cv=4, random_state=0)
-conformal.fit(features[train], y[train])
-lower, upper = conformal.predict_interval(features[test], confidence=0.9)
+conformal.fit(features.iloc[train], y[train])
+lower, upper = conformal.predict_interval(features.iloc[test], confidence=0.9)
 inside = np.mean((lower <= y[test]) & (y[test] <= upper), axis=0)
 print(f"90% intervals cover {inside.round(2)} of 24 held-out K and G values")
 
 fig, ax = plt.subplots(figsize=(5, 4.5))
-pred = conformal.predict(features[test])
+pred = conformal.predict(features.iloc[test])
 ax.errorbar(
     y[test, 0],
     pred[:, 0],

@@ -26,11 +26,12 @@ from ..models import (
     FusionRegressor,
     InvariantECDRegressor,
     InvariantFusionRegressor,
-    LateFusionRegressor,
     MagpieCNNRegressor,
     SEProjectedCNNRegressor,
-    interstitial_features,
+    feature_columns,
+    interstitial_columns,
     make_interstitial_late_fusion,
+    make_late_fusion,
     make_radial_ensemble,
     make_radial_late_fusion,
 )
@@ -134,6 +135,10 @@ class ModelSpec:
         Its predictions for a VASP CHGCAR and a GPAW density of one crystal agree
         within its cross-validated error (``benchmarks/vasp_vs_gpaw.py``): ``skecd
         predict`` does not warn about densities of another code.
+    named_columns : bool
+        The estimator selects its columns by name (:func:`skecd.models.feature_columns`):
+        its ``X`` is a DataFrame named ``"<feature>__<name>"`` as the FeatureUnion of
+        ``features`` names it (``set_output(transform="pandas")``).
     """
 
     name: str
@@ -147,6 +152,7 @@ class ModelSpec:
     description: str = field(default="", compare=False)
     group: str = "research"
     code_robust: bool = False
+    named_columns: bool = False
 
 
 def _random_forest(s):
@@ -189,21 +195,26 @@ def _invariant_params(s):
     return params
 
 
-def _late_fusion(s):
-    """The invariant fusion network and the descriptors + Magpie forest, averaged."""
-    from ..models import table_forest
+def _columns(*names):
+    """Column groups named as the FeatureUnion of a model's ``features`` names its columns."""
+    return {name: feature_columns(name) for name in names}
 
-    local = LocalDensityFeaturizer()  # the "local_flat" feature: 6 channels per sigma, flattened
-    n_local = 6 * len(local.sigmas) * local.n_points
-    forest = table_forest(n_local, s["n_estimators"], s["seed"], s["n_jobs"])
-    network = InvariantFusionRegressor(**_invariant_params(s))
-    return LateFusionRegressor([("network", network), ("forest", forest)])
+
+def _late_fusion(s):
+    """make_late_fusion's network and forest, on the runner's named columns."""
+    columns = {**_columns("descriptors", "magpie"), "local": feature_columns("local_flat")}
+    late = make_late_fusion(
+        n_estimators=s["n_estimators"], random_state=s["seed"], n_jobs=s["n_jobs"], columns=columns
+    )
+    params = _invariant_params(s)
+    params.pop("random_state")
+    return late.set_params(**{f"network__net__{k}": v for k, v in params.items()})
 
 
 def _radial_ensemble(s):
     """make_radial_ensemble's two networks, on the runner's radial + descriptors columns."""
-    late = make_radial_ensemble(random_state=s["seed"])[-1]
-    for net in ("log__net", "sqrt__regressor"):
+    late = make_radial_ensemble(random_state=s["seed"], columns=_columns("radial", "descriptors"))
+    for net in ("log__net", "sqrt__net__regressor"):
         late.set_params(**{f"{net}__batch_size": s["batch_size"], f"{net}__device": s["device"]})
     return late
 
@@ -211,7 +222,12 @@ def _radial_ensemble(s):
 def _radial_late_fusion(s):
     """make_radial_late_fusion's network and forest, on the runner's radial + descriptors +
     Magpie columns."""
-    late = make_radial_late_fusion(s["n_estimators"], s["seed"], s["n_jobs"])[-1]
+    late = make_radial_late_fusion(
+        s["n_estimators"],
+        s["seed"],
+        s["n_jobs"],
+        columns=_columns("radial", "descriptors", "magpie"),
+    )
     late.set_params(network__net__batch_size=s["batch_size"], network__net__device=s["device"])
     return late
 
@@ -219,7 +235,7 @@ def _radial_late_fusion(s):
 def _interstitial_late_fusion(s):
     """make_interstitial_late_fusion's network and forest, on the runner's columns."""
     late = make_interstitial_late_fusion(
-        s["n_estimators"], s["seed"], s["n_jobs"], columns=interstitial_features()[1]
+        s["n_estimators"], s["seed"], s["n_jobs"], columns=interstitial_columns()
     )
     late.set_params(network__net__batch_size=s["batch_size"], network__net__device=s["device"])
     return late
@@ -332,6 +348,7 @@ MODELS = {
             make_estimator=_interstitial_late_fusion,
             settings=("batch_size", "seed", "n_estimators"),
             joint_targets=True,
+            named_columns=True,
             group="recommended",
             code_robust=True,
             description="mean of a network on the density between the atoms (radial "
@@ -410,6 +427,7 @@ MODELS = {
             make_estimator=_radial_ensemble,
             settings=("batch_size", "seed"),
             joint_targets=True,
+            named_columns=True,
             description="mean of two networks of the invariant recipe (charge density only): "
             "one on the radial profiles learning log10 of the moduli, one on the profiles "
             "and density descriptors learning their square root",
@@ -421,6 +439,7 @@ MODELS = {
             make_estimator=_radial_late_fusion,
             settings=("batch_size", "seed", "n_estimators"),
             joint_targets=True,
+            named_columns=True,
             description="mean of the radial-profile density network (radial_ecd) and the "
             "random forest on density descriptors and Magpie features",
         ),
@@ -441,6 +460,7 @@ MODELS = {
             make_estimator=_late_fusion,
             settings=("batch_size", "seed", "n_estimators"),
             joint_targets=True,
+            named_columns=True,
             description="mean of the invariant fusion network and the random forest on "
             "density descriptors and Magpie features",
         ),
@@ -597,15 +617,43 @@ def make_model(name, **settings):
         featurizer = _feature_pipeline(spec.features[0], s)
     else:
         featurizer = FeatureUnion([(f, _feature_pipeline(f, s)) for f in spec.features])
+        if spec.named_columns:
+            featurizer.set_output(transform="pandas")
     return Pipeline([("features", featurizer), ("estimator", spec.make_estimator(s))])
 
 
-def combine_features(spec, arrays, index=None):
-    """Join the cached feature arrays of ``spec`` (rows ``index``) into the estimator's X."""
+def feature_names(spec, settings, samples):
+    """The column names of model ``spec``'s features, or None if it selects by position.
+
+    The names of :func:`make_model`'s FeatureUnion (``"<feature>__<name>"``), fitted on
+    the first of ``samples`` (Magpie knows its names once fitted).
+    """
+    if not spec.named_columns:
+        return None
+    s = {**DEFAULT_SETTINGS, **settings}
+    union = FeatureUnion([(f, _feature_pipeline(f, s)) for f in spec.features])
+    return union.fit(samples[:1]).get_feature_names_out()
+
+
+def combine_features(spec, arrays, index=None, names=None):
+    """Join the cached feature arrays of ``spec`` (rows ``index``) into the estimator's X.
+
+    ``names``: the columns' names (:func:`feature_names`); given, X is a DataFrame.
+    """
     parts = [a if index is None else _take(a, index) for a in arrays]
     if len(parts) == 1:
         return parts[0]
-    return np.hstack([np.asarray(p, dtype=np.float64).reshape(len(p), -1) for p in parts])
+    X = np.hstack([np.asarray(p, dtype=np.float64).reshape(len(p), -1) for p in parts])
+    if names is None:
+        return X
+    import pandas as pd
+
+    if len(names) != X.shape[1]:
+        raise ValueError(
+            f"model {spec.name!r}: its features {list(spec.features)} have {X.shape[1]} "
+            f"columns but {len(names)} names"
+        )
+    return pd.DataFrame(X, columns=names)
 
 
 def fold_inputs(spec, settings, arrays, data, train, test):
@@ -619,10 +667,11 @@ def fold_inputs(spec, settings, arrays, data, train, test):
         estimator = clone(spec.make_estimator(settings, precomputed(spec, arrays, data.data)))
         return estimator, [data.data[i] for i in train], [data.data[i] for i in test]
     estimator = clone(spec.make_estimator(settings))
+    names = feature_names(spec, settings, data.data)
     return (
         estimator,
-        combine_features(spec, arrays, train),
-        combine_features(spec, arrays, test),
+        combine_features(spec, arrays, train, names),
+        combine_features(spec, arrays, test, names),
     )
 
 

@@ -169,7 +169,6 @@ class _Plan:
 
     def predict_with_std(self, fitted, rows):
         """Predictions and spreads of a model of :meth:`fit` for ``rows``."""
-        from ..benchmark._models import combine_features
         from ..models import predict_with_std
 
         parts = [fitted] if self.joint else fitted.estimators_
@@ -178,7 +177,7 @@ class _Plan:
             if self.spec.combine == "densities":
                 y, std = predict_with_std(model, [self.data.samples[i] for i in rows])
             else:
-                X = combine_features(self.spec, self.features(), rows)
+                X = self.table(model, rows)
                 y, std = predict_with_std(model.steps[-1][1], X)
             ys.append(y)
             stds.append(std)
@@ -186,7 +185,6 @@ class _Plan:
 
     def fit_rows(self, rows, y):
         """Return the model (taking samples) fitted on ``rows`` with targets ``y``."""
-        from ..benchmark._models import combine_features
 
         model = self.prepare(self.make())
         samples = [self.data.samples[i] for i in rows]
@@ -195,16 +193,23 @@ class _Plan:
         # The featurisers learn nothing (the benchmark relies on it too): fit them
         # for their checks, and the estimator on the features computed once.
         model.steps[0][1].fit(samples)
-        model.steps[-1][1].fit(combine_features(self.spec, self.features(), rows), y)
+        model.steps[-1][1].fit(self.table(model, rows), y)
         return model
+
+    def table(self, model, rows):
+        """The estimator's input for ``rows``: the cached features, named as ``model``'s
+        fitted featurisers name them where the estimator selects columns by name."""
+        from ..benchmark._models import combine_features
+
+        union = model.steps[0][1]
+        names = union.get_feature_names_out() if self.spec.named_columns else None
+        return combine_features(self.spec, self.features(), rows, names)
 
     def predict_rows(self, model, rows):
         """Predictions of a model of :meth:`fit_rows` for ``rows``, from the cached features."""
-        from ..benchmark._models import combine_features
-
         if self.spec.combine == "densities":
             return model.predict([self.data.samples[i] for i in rows])
-        return model.steps[-1][1].predict(combine_features(self.spec, self.features(), rows))
+        return model.steps[-1][1].predict(self.table(model, rows))
 
     prepare = staticmethod(lambda est: est)
 

@@ -2,21 +2,125 @@
 
 from __future__ import annotations
 
+import re
 from numbers import Integral
 
 import numpy as np
 from joblib import Parallel, delayed
 from sklearn.base import RegressorMixin, clone
+from sklearn.compose import make_column_selector
 from sklearn.utils import Bunch, get_tags
 from sklearn.utils._param_validation import Interval
 from sklearn.utils.metaestimators import _BaseComposition
 from sklearn.utils.validation import check_is_fitted
 
-__all__ = ["LateFusionRegressor", "make_late_fusion", "make_radial_ensemble", "table_forest"]
+__all__ = [
+    "FeaturiserColumns",
+    "LateFusionRegressor",
+    "feature_columns",
+    "interstitial_columns",
+    "interstitial_features",
+    "make_interstitial_late_fusion",
+    "make_late_fusion",
+    "make_radial_ensemble",
+    "make_radial_late_fusion",
+    "table_forest",
+]
 
 
 def _fit_one(estimator, X, y):
     return clone(estimator).fit(X, y)
+
+
+class FeaturiserColumns(make_column_selector):
+    """The columns one featuriser of a FeatureUnion made, found by name.
+
+    A column selector of :class:`~sklearn.compose.ColumnTransformer` for the
+    pandas output of a :class:`~sklearn.pipeline.FeatureUnion`
+    (``set_output(transform="pandas")``), whose columns are named
+    ``"<featuriser>__<feature>"``: it picks every column of the featuriser named
+    ``part``, wherever the union puts it and however many there are. Unlike
+    :class:`~sklearn.compose.make_column_selector` it refuses to select nothing.
+
+    Parameters
+    ----------
+    part : str
+        Name of the featuriser in the union.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> X = pd.DataFrame([[1.0, 2.0, 3.0]], columns=["magpie__a", "radial__b", "radial__c"])
+    >>> FeaturiserColumns("radial")(X)
+    ['radial__b', 'radial__c']
+    """
+
+    def __init__(self, part):
+        super().__init__(pattern=f"^{re.escape(part)}__")
+        self.part = part
+
+    def __call__(self, df):
+        """Names of the columns of ``df`` that featuriser ``part`` made, in their order."""
+        if not hasattr(df, "columns"):
+            raise TypeError(
+                f"FeaturiserColumns({self.part!r}): the features must come as a pandas "
+                "DataFrame named by the FeatureUnion (set_output(transform='pandas')), "
+                f"got {type(df).__name__}"
+            )
+        columns = super().__call__(df)
+        if not columns:
+            parts = sorted({str(c).split("__")[0] for c in df.columns})
+            raise ValueError(
+                f"the feature table has no column of featuriser {self.part!r} "
+                f"(no column named '{self.part}__...'); its featurisers are {parts}"
+            )
+        return columns
+
+    def __repr__(self):
+        return f"FeaturiserColumns({self.part!r})"
+
+
+def feature_columns(part, features=None):
+    """Column selection of a FeatureUnion's featuriser, by name.
+
+    Parameters
+    ----------
+    part : str
+        Name of the featuriser in the union.
+    features : sequence of str, default=None
+        Names of the features of that featuriser to take, in this order; None
+        takes all of them (:class:`FeaturiserColumns`).
+
+    Returns
+    -------
+    FeaturiserColumns or list of str
+        A column selection for :class:`~sklearn.compose.ColumnTransformer`.
+        ColumnTransformer raises a ``ValueError`` naming any listed column that
+        the table lacks.
+
+    Examples
+    --------
+    >>> feature_columns("descriptors", ["volume_per_atom"])
+    ['descriptors__volume_per_atom']
+    """
+    if features is None:
+        return FeaturiserColumns(part)
+    return [f"{part}__{name}" for name in features]
+
+
+def _select(columns, *groups):
+    """A ColumnTransformer passing the named column ``groups`` through, side by side."""
+    from sklearn.compose import ColumnTransformer
+
+    missing = [g for g in groups if g not in columns]
+    if missing:
+        raise ValueError(f"columns: no column group {missing}; it has {sorted(columns)}")
+    return ColumnTransformer([(g, "passthrough", columns[g]) for g in groups])
+
+
+def _named(features):
+    """``features`` (a FeatureUnion) with its output named, for the name-based selections."""
+    return features.set_output(transform="pandas")
 
 
 class LateFusionRegressor(RegressorMixin, _BaseComposition):
@@ -189,15 +293,31 @@ class LateFusionRegressor(RegressorMixin, _BaseComposition):
         return tags
 
 
+def _late_or_pipeline(features, late):
+    from sklearn.pipeline import Pipeline
+
+    if features is None:
+        return late
+    return Pipeline([("features", _named(features)), ("regressor", late)])
+
+
 def make_late_fusion(
-    n_points=4096, sigmas=(0.25, 0.5, 1.0, 2.0), n_estimators=50, random_state=None, n_jobs=None
+    n_points=4096,
+    sigmas=(0.25, 0.5, 1.0, 2.0),
+    n_estimators=50,
+    random_state=None,
+    n_jobs=None,
+    *,
+    columns=None,
 ):
     """The invariant fusion network and a descriptors + Magpie forest, averaged.
 
-    One :class:`~sklearn.pipeline.FeatureUnion` computes the point descriptors, the
-    density descriptors and Magpie once; :class:`InvariantFusionRegressor` reads
-    all of them, and a :class:`~sklearn.ensemble.RandomForestRegressor` (one model
-    of every target) reads the table columns only.
+    One :class:`~sklearn.pipeline.FeatureUnion` computes the point descriptors
+    (``"local"``), the density descriptors and Magpie once;
+    :class:`InvariantFusionRegressor` reads all of them (point descriptors first),
+    and a :class:`~sklearn.ensemble.RandomForestRegressor` (one model of every
+    target) reads the descriptors and Magpie. Each part selects its columns by the
+    featurisers' names, so the union's order does not matter.
 
     Parameters
     ----------
@@ -209,11 +329,15 @@ def make_late_fusion(
         Seed of the network and of the forest.
     n_jobs : int, default=None
         joblib workers of the featurisers and the forest.
+    columns : dict, default=None
+        Column groups ``"local"``, ``"descriptors"`` and ``"magpie"`` of the input
+        table (:func:`feature_columns`); None builds the featurisers too.
 
     Returns
     -------
-    sklearn.pipeline.Pipeline
-        Taking densities (or paths) and moduli in GPa.
+    sklearn.pipeline.Pipeline or LateFusionRegressor
+        A pipeline taking densities (or paths) and moduli in GPa; with ``columns``,
+        only the late fusion, taking the feature table (a DataFrame).
     """
     from sklearn.pipeline import Pipeline
 
@@ -223,22 +347,31 @@ def make_late_fusion(
         n_points=n_points, sigmas=sigmas, n_jobs=n_jobs, random_state=random_state
     )
     features, network = fusion.steps[0][1], fusion.steps[-1][1]
-    forest = table_forest(6 * len(sigmas) * n_points, n_estimators, random_state, n_jobs)
+    if columns is None:
+        columns = {name: feature_columns(name) for name, _ in features.transformer_list}
+    else:
+        features = None
+    network = Pipeline(
+        [("table", _select(columns, "local", "descriptors", "magpie")), ("net", network)]
+    )
+    forest = table_forest(
+        {g: columns[g] for g in ("descriptors", "magpie")}, n_estimators, random_state, n_jobs
+    )
     late = LateFusionRegressor([("network", network), ("forest", forest)])
-    return Pipeline([("features", features), ("regressor", late)])
+    return _late_or_pipeline(features, late)
 
 
-def table_forest(first_column, n_estimators=50, random_state=None, n_jobs=None):
-    """A random forest on the columns from ``first_column`` on.
+def table_forest(columns, n_estimators=50, random_state=None, n_jobs=None):
+    """A random forest on the named column groups of a feature table.
 
-    The forest half of :func:`make_late_fusion`: the columns before
-    ``first_column`` (the flattened point descriptors) are dropped. With several
-    targets it is one forest of all of them (scikit-learn's multi-output trees).
+    The forest half of the late-fusion models. With several targets it is one
+    forest of all of them (scikit-learn's multi-output trees).
 
     Parameters
     ----------
-    first_column : int
-        Index of the first column of the table.
+    columns : dict of str to column selection
+        The groups the forest reads, side by side (:func:`feature_columns`, or
+        any column selection of :class:`~sklearn.compose.ColumnTransformer`).
     n_estimators : int, default=50
         Trees of the forest.
     random_state : int, default=None
@@ -250,24 +383,22 @@ def table_forest(first_column, n_estimators=50, random_state=None, n_jobs=None):
     -------
     sklearn.pipeline.Pipeline
     """
-    from sklearn.compose import ColumnTransformer
     from sklearn.ensemble import RandomForestRegressor
-    from sklearn.pipeline import make_pipeline
+    from sklearn.pipeline import Pipeline
 
-    table = ColumnTransformer([("table", "passthrough", slice(first_column, None))])
     forest = RandomForestRegressor(n_estimators, random_state=random_state, n_jobs=n_jobs)
-    return make_pipeline(table, forest)
+    return Pipeline([("table", _select(columns, *columns)), ("forest", forest)])
 
 
-def make_radial_ensemble(random_state=None, n_jobs=None):
+def make_radial_ensemble(random_state=None, n_jobs=None, *, columns=None):
     """Two density-only networks on the radial profiles, one in log and one in sqrt space.
 
     The charge-density model of skecd with the best shear-modulus R\\ :sup:`2` on
     the Fm-3m folds of the benchmark. One
     :class:`~sklearn.pipeline.FeatureUnion` computes the radial profiles of the
-    density around the atoms (:class:`~skecd.preprocessing.RadialDensityFeaturizer`)
-    and the whole-cell density descriptors
-    (:class:`~skecd.preprocessing.ChargeDensityDescriptor`); a
+    density around the atoms (:class:`~skecd.preprocessing.RadialDensityFeaturizer`,
+    ``"radial"``) and the whole-cell density descriptors
+    (:class:`~skecd.preprocessing.ChargeDensityDescriptor`, ``"descriptors"``); a
     :class:`LateFusionRegressor` averages two :class:`InvariantFusionRegressor`:
 
     - ``"log"``: on the radial profiles alone, learning ``log10`` of the moduli
@@ -289,11 +420,15 @@ def make_radial_ensemble(random_state=None, n_jobs=None):
         Seed of both networks.
     n_jobs : int, default=None
         joblib workers of the featurisers.
+    columns : dict, default=None
+        Column groups ``"radial"`` and ``"descriptors"`` of the input table
+        (:func:`feature_columns`); None builds the featurisers too.
 
     Returns
     -------
-    sklearn.pipeline.Pipeline
-        Taking densities (or paths) and moduli in GPa (positive).
+    sklearn.pipeline.Pipeline or LateFusionRegressor
+        A pipeline taking densities (or paths) and moduli in GPa (positive); with
+        ``columns``, only the late fusion, taking the feature table (a DataFrame).
 
     See Also
     --------
@@ -306,21 +441,25 @@ def make_radial_ensemble(random_state=None, n_jobs=None):
     log network's members and the two networks' disagreement (the square-root
     network adds no spread of its own).
     """
-    from sklearn.compose import ColumnTransformer, TransformedTargetRegressor
+    from sklearn.compose import TransformedTargetRegressor
     from sklearn.pipeline import FeatureUnion, Pipeline
 
     from ..preprocessing import ChargeDensityDescriptor, RadialDensityFeaturizer
     from ._invariant import InvariantFusionRegressor
 
-    radial = RadialDensityFeaturizer(n_jobs=n_jobs)
-    n_radial = len(radial.get_feature_names_out())
-    features = FeatureUnion(
-        [("radial", radial), ("descriptors", ChargeDensityDescriptor(n_jobs=n_jobs))]
-    )
+    features = None
+    if columns is None:
+        features = FeatureUnion(
+            [
+                ("radial", RadialDensityFeaturizer(n_jobs=n_jobs)),
+                ("descriptors", ChargeDensityDescriptor(n_jobs=n_jobs)),
+            ]
+        )
+        columns = {name: feature_columns(name) for name in ("radial", "descriptors")}
     table_only = {"module__point_channels": 0, "module__n_points": 0}
     log_net = Pipeline(
         [
-            ("radial", ColumnTransformer([("radial", "passthrough", slice(0, n_radial))])),
+            ("radial", _select(columns, "radial")),
             ("net", InvariantFusionRegressor(random_state=random_state, **table_only)),
         ]
     )
@@ -329,21 +468,23 @@ def make_radial_ensemble(random_state=None, n_jobs=None):
         func=np.sqrt,
         inverse_func=np.square,
     )
+    sqrt_net = Pipeline([("density", _select(columns, "radial", "descriptors")), ("net", sqrt_net)])
     late = LateFusionRegressor([("log", log_net), ("sqrt", sqrt_net)])
-    return Pipeline([("features", features), ("regressor", late)])
+    return _late_or_pipeline(features, late)
 
 
-def make_radial_late_fusion(n_estimators=50, random_state=None, n_jobs=None):
+def make_radial_late_fusion(n_estimators=50, random_state=None, n_jobs=None, *, columns=None):
     """The radial-profile density network and a descriptors + Magpie forest, averaged.
 
     One :class:`~sklearn.pipeline.FeatureUnion` computes the radial profiles of the
-    density around the atoms, the whole-cell density descriptors and Magpie once.
-    The network (:class:`InvariantFusionRegressor` with the L1 loss on the log
-    moduli, the registry's ``radial_ecd``) reads the profiles and descriptors, the
-    forest (:func:`table_forest`, one forest of every target) the descriptors and
-    Magpie; their mean is the prediction. Trained on the Fm-3m materials and
-    tested on those of other space groups it is the best model of the extended
-    benchmark on both moduli (docs, "Protocols of the extended data set").
+    density around the atoms (``"radial"``), the whole-cell density descriptors
+    (``"descriptors"``) and Magpie (``"magpie"``) once. The network
+    (:class:`InvariantFusionRegressor` with the L1 loss on the log moduli, the
+    registry's ``radial_ecd``) reads the profiles and descriptors, the forest
+    (:func:`table_forest`, one forest of every target) the descriptors and Magpie;
+    their mean is the prediction. Trained on the Fm-3m materials and tested on
+    those of other space groups it is the best model of the extended benchmark on
+    both moduli (docs, "Protocols of the extended data set").
 
     Parameters
     ----------
@@ -353,41 +494,39 @@ def make_radial_late_fusion(n_estimators=50, random_state=None, n_jobs=None):
         Seed of the network and of the forest.
     n_jobs : int, default=None
         joblib workers of the featurisers and the forest.
+    columns : dict, default=None
+        Column groups ``"radial"``, ``"descriptors"`` and ``"magpie"`` of the input
+        table (:func:`feature_columns`); None builds the featurisers too.
 
     Returns
     -------
-    sklearn.pipeline.Pipeline
-        Taking densities (or paths) and moduli in GPa.
+    sklearn.pipeline.Pipeline or LateFusionRegressor
+        A pipeline taking densities (or paths) and moduli in GPa; with ``columns``,
+        only the late fusion, taking the feature table (a DataFrame).
     """
     import torch
-    from sklearn.compose import ColumnTransformer
     from sklearn.pipeline import Pipeline
 
-    from ..preprocessing import ChargeDensityDescriptor, RadialDensityFeaturizer
     from ._invariant import InvariantFusionRegressor, make_invariant_fusion
 
-    features = make_invariant_fusion(
-        table=("radial", "descriptors", "magpie"), points=False, n_jobs=n_jobs
-    ).steps[0][1]
-    n_radial = len(RadialDensityFeaturizer().get_feature_names_out())
-    n_density = n_radial + len(ChargeDensityDescriptor().get_feature_names_out())
-    network = Pipeline(
-        [
-            ("density", ColumnTransformer([("density", "passthrough", slice(0, n_density))])),
-            (
-                "net",
-                InvariantFusionRegressor(
-                    criterion=torch.nn.L1Loss,
-                    module__point_channels=0,
-                    module__n_points=0,
-                    random_state=random_state,
-                ),
-            ),
-        ]
+    features = None
+    if columns is None:
+        features = make_invariant_fusion(
+            table=("radial", "descriptors", "magpie"), points=False, n_jobs=n_jobs
+        ).steps[0][1]
+        columns = {name: feature_columns(name) for name, _ in features.transformer_list}
+    net = InvariantFusionRegressor(
+        criterion=torch.nn.L1Loss,
+        module__point_channels=0,
+        module__n_points=0,
+        random_state=random_state,
     )
-    forest = table_forest(n_radial, n_estimators, random_state, n_jobs)
+    network = Pipeline([("density", _select(columns, "radial", "descriptors")), ("net", net)])
+    forest = table_forest(
+        {g: columns[g] for g in ("descriptors", "magpie")}, n_estimators, random_state, n_jobs
+    )
     late = LateFusionRegressor([("network", network), ("forest", forest)])
-    return Pipeline([("features", features), ("regressor", late)])
+    return _late_or_pipeline(features, late)
 
 
 #: Radii (Angstrom) of the interstitial radial profiles: all beyond the cores.
@@ -420,11 +559,13 @@ def interstitial_features(n_jobs=None):
     Returns
     -------
     features : sklearn.pipeline.FeatureUnion
-        Interstitial radial profiles, density descriptors, Magpie.
-    columns : dict of str to list of int
+        Interstitial radial profiles (``"radial_interstitial"``), density
+        descriptors (``"descriptors"``) and Magpie (``"magpie"``), as a DataFrame
+        named ``"<featuriser>__<feature>"``.
+    columns : dict of str to column selection
         ``"profiles"``, ``"descriptors"`` (the code-robust ones only) and
-        ``"magpie"``: indices of the union's output columns, found by the
-        featurisers' own feature names.
+        ``"magpie"``: the union's columns, by the featurisers' names
+        (:func:`feature_columns`).
     """
     from sklearn.pipeline import FeatureUnion
 
@@ -433,18 +574,39 @@ def interstitial_features(n_jobs=None):
     radial = RadialDensityFeaturizer(
         radii=INTERSTITIAL_RADII, core_radius=CORE_RADIUS, n_jobs=n_jobs
     )
-    descriptors = ChargeDensityDescriptor(n_jobs=n_jobs)
-    n_radial = len(radial.get_feature_names_out())
-    names = [str(c) for c in descriptors.get_feature_names_out()]
-    columns = {
-        "profiles": list(range(n_radial)),
-        "descriptors": [n_radial + names.index(c) for c in CODE_ROBUST_DESCRIPTORS],
-        "magpie": slice(n_radial + len(names), None),
-    }
     features = FeatureUnion(
-        [("radial", radial), ("descriptors", descriptors), ("magpie", MagpieFeaturizer())]
+        [
+            ("radial_interstitial", radial),
+            ("descriptors", ChargeDensityDescriptor(n_jobs=n_jobs)),
+            ("magpie", MagpieFeaturizer()),
+        ]
     )
-    return features, columns
+    return _named(features), interstitial_columns()
+
+
+def interstitial_columns(
+    profiles="radial_interstitial", descriptors="descriptors", magpie="magpie"
+):
+    """The column groups of :func:`make_interstitial_late_fusion`, by featuriser name.
+
+    Parameters
+    ----------
+    profiles, descriptors, magpie : str
+        Names, in the FeatureUnion, of the interstitial radial profiles, the density
+        descriptors and Magpie.
+
+    Returns
+    -------
+    dict of str to column selection
+        ``"profiles"`` (every column of ``profiles``), ``"descriptors"`` (the
+        :data:`CODE_ROBUST_DESCRIPTORS` of ``descriptors``, in that order) and
+        ``"magpie"``.
+    """
+    return {
+        "profiles": feature_columns(profiles),
+        "descriptors": feature_columns(descriptors, CODE_ROBUST_DESCRIPTORS),
+        "magpie": feature_columns(magpie),
+    }
 
 
 def make_interstitial_late_fusion(n_estimators=50, random_state=None, n_jobs=None, *, columns=None):
@@ -455,11 +617,12 @@ def make_interstitial_late_fusion(n_estimators=50, random_state=None, n_jobs=Non
     (:class:`~skecd.preprocessing.RadialDensityFeaturizer` with
     ``core_radius=1.0``: every grid point within 1 A of a nucleus left out) and the
     density descriptors that do not look into the cores; the forest
-    (:func:`table_forest`-like, one forest of all targets) reads those descriptors
+    (:func:`table_forest`, one forest of all targets) reads those descriptors
     and Magpie. Leaving the cores out makes the prediction nearly the same for a VASP
     CHGCAR and a GPAW density of one crystal, as the two codes differ mainly there
     (user guide, "Densities from other DFT codes"). Its figures on every protocol
-    are in the user guide's benchmark page.
+    are in the user guide's benchmark page. Both parts select their columns by the
+    featurisers' feature names.
 
     Parameters
     ----------
@@ -470,18 +633,16 @@ def make_interstitial_late_fusion(n_estimators=50, random_state=None, n_jobs=Non
     n_jobs : int, default=None
         joblib workers of the featurisers and the forest.
     columns : dict, default=None
-        Column groups of the input table (:func:`interstitial_features`'s); None
+        Column groups of the input table (:func:`interstitial_columns`); None
         builds the features too and returns a whole pipeline.
 
     Returns
     -------
     sklearn.pipeline.Pipeline or LateFusionRegressor
         A pipeline taking densities (or paths) and moduli in GPa; with ``columns``,
-        only the late fusion, taking the feature table.
+        only the late fusion, taking the feature table (a DataFrame).
     """
     import torch
-    from sklearn.compose import ColumnTransformer
-    from sklearn.ensemble import RandomForestRegressor
     from sklearn.pipeline import Pipeline
 
     from ._invariant import InvariantFusionRegressor
@@ -489,20 +650,15 @@ def make_interstitial_late_fusion(n_estimators=50, random_state=None, n_jobs=Non
     features = None
     if columns is None:
         features, columns = interstitial_features(n_jobs)
-
-    def passthrough(*groups):  # the named column groups of the feature table, side by side
-        return ColumnTransformer([(name, "passthrough", columns[name]) for name in groups])
-
     net = InvariantFusionRegressor(
         criterion=torch.nn.L1Loss,
         module__point_channels=0,
         module__n_points=0,
         random_state=random_state,
     )
-    network = Pipeline([("density", passthrough("profiles", "descriptors")), ("net", net)])
-    forest = RandomForestRegressor(n_estimators, random_state=random_state, n_jobs=n_jobs)
-    forest = Pipeline([("table", passthrough("descriptors", "magpie")), ("forest", forest)])
+    network = Pipeline([("density", _select(columns, "profiles", "descriptors")), ("net", net)])
+    forest = table_forest(
+        {g: columns[g] for g in ("descriptors", "magpie")}, n_estimators, random_state, n_jobs
+    )
     late = LateFusionRegressor([("network", network), ("forest", forest)])
-    if features is None:
-        return late
-    return Pipeline([("features", features), ("regressor", late)])
+    return _late_or_pipeline(features, late)

@@ -30,6 +30,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from sklearn.base import BaseEstimator
+from sklearn.pipeline import FeatureUnion
 from skorch import NeuralNet
 
 from .._atomic import atomic_write
@@ -120,6 +121,13 @@ def _rebuilders():
     return {MagpieFeaturizer: {"featurizer_": _magpie_featurizer}}
 
 
+#: Attributes that cache the last ``transform``'s output and are set again by the next
+#: one; not saved. A FeatureUnion with pandas output keeps its parts' column names as
+#: pandas objects there, which skops cannot save (its ``get_feature_names_out`` asks
+#: the parts instead).
+_TRANSIENT = {FeatureUnion: ("_transformers_feature_names_out",)}
+
+
 # ------------------------------------------------------------------ describe
 def describe_estimator(estimator):
     """Return the configuration of an estimator as JSON data (for the manifest).
@@ -168,7 +176,8 @@ def _strip(obj, nets, rebuild):
         return _NetRef(key=key)
     if isinstance(obj, BaseEstimator):
         new = object.__new__(type(obj))
-        state = {k: _strip(v, nets, rebuild) for k, v in vars(obj).items()}
+        transient = _TRANSIENT.get(type(obj), ())
+        state = {k: _strip(v, nets, rebuild) for k, v in vars(obj).items() if k not in transient}
         for attribute in rebuild.get(type(obj), {}):
             if attribute in state:
                 state[attribute] = _Rebuild(attribute=attribute)

@@ -104,6 +104,23 @@ def test_cached_features_give_the_pipeline_predictions(tmp_path, subset):
         assert record["material_ids"] == [subset.material_ids[i] for i in test]
 
 
+def test_a_named_column_model_gets_the_pipelines_named_table(subset):
+    # The runner joins cached arrays; a model that selects its columns by name must
+    # get them named exactly as its pipeline's FeatureUnion names its output.
+    from skecd.benchmark._models import DEFAULT_SETTINGS, MODELS, cached_feature, fold_inputs
+
+    spec = MODELS["interstitial_late_fusion"]
+    s = {**DEFAULT_SETTINGS, **FAST}
+    data = load_benchmark_data(max_samples=8, seed=0)
+    arrays = [cached_feature(f, data.data, data.material_ids, s) for f in spec.features]
+    train, test = np.arange(5), np.arange(5, 8)
+    _, X_train, X_test = fold_inputs(spec, s, arrays, data, train, test)
+    union = make_model(spec.name, **FAST)[0]
+    expected = union.fit_transform([data.data[i] for i in test])
+    assert list(X_train.columns) == list(X_test.columns) == list(expected.columns)
+    np.testing.assert_allclose(X_test.to_numpy(), expected.to_numpy())
+
+
 def test_result_records_are_complete(tmp_path):
     run = run_benchmark(
         models=["rf_magpie"],
@@ -185,9 +202,9 @@ def test_radial_ensemble_entry_gets_the_runner_settings():
     assert spec.features == ("radial", "descriptors")
     late = spec.make_estimator({"batch_size": 7, "device": "cpu", "seed": 3})
     parts = dict(late.estimators)
-    for net in (parts["log"][-1], parts["sqrt"].regressor):
+    for net in (parts["log"][-1], parts["sqrt"][-1].regressor):
         assert (net.batch_size, net.device, net.random_state) == (7, "cpu", 3)
-    assert parts["sqrt"].regressor.log_target is False
+    assert parts["sqrt"][-1].regressor.log_target is False
     clone(late)  # a valid scikit-learn estimator
 
 

@@ -385,3 +385,23 @@ def test_predict_interval_columns_and_errors(table, tmp_path, capsys):
     assert main(["predict", "--model", str(out), si, "--interval", "0.9"]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "no calibrated intervals" in err[0]
+
+
+def test_train_the_recommended_model_on_named_columns(table, tmp_path):
+    # its network and forest select their columns by name from the cached features
+    from skecd.persistence import save_model
+
+    est, meta, pred = train_model(
+        "interstitial_late_fusion",
+        str(table),
+        settings={"n_estimators": 5},
+        valid_fraction=0.2,
+        intervals=False,
+        progress=False,
+    )
+    assert pred["y_pred"].shape == (6, 2) and np.all(pred["y_pred"] > 0)
+    X = [load_fcc_elastic().data[i] for i in range(3)]
+    loaded = load_model(save_model(est, tmp_path / "rec.skecd", metadata=meta))
+    np.testing.assert_array_equal(loaded.predict(X), est.predict(X))
+    network = est[-1].named_estimators_.network[0]
+    assert network.feature_names_in_[0].startswith("radial_interstitial__")

@@ -15,6 +15,8 @@ from skecd.datasets import load_fcc_elastic
 from skecd.inference import predict_with_std
 from skecd.models import (
     LateFusionRegressor,
+    interstitial_columns,
+    make_interstitial_late_fusion,
     make_late_fusion,
     make_radial_ensemble,
     make_radial_late_fusion,
@@ -82,15 +84,17 @@ def test_bad_parameters_are_named(table, params, match):
 def test_make_late_fusion_fits_predicts_and_saves(tmp_path):
     data = load_fcc_elastic()
     model = make_late_fusion(n_points=256, sigmas=(1.0,), n_estimators=10, random_state=0)
-    model.set_params(regressor__network__max_epochs=2)
+    model.set_params(regressor__network__net__max_epochs=2)
     model.fit(data.data[:12], data.target[:12])
     Xt = model[:-1].transform(data.data[12:15])
     late = model[-1]
     parts = [est.predict(Xt) for est in late.estimators_]
     np.testing.assert_allclose(late.predict(Xt), (parts[0] + parts[1]) / 2)
     # the forest reads the table only: the point descriptors do not change its prediction
+    local = Xt.columns.str.startswith("local__")
+    assert local.sum() == 6 * 256
     shuffled = Xt.copy()
-    shuffled[:, :256] = shuffled[::-1, :256]
+    shuffled.loc[:, local] = Xt.loc[:, local].to_numpy()[::-1]
     np.testing.assert_array_equal(late.named_estimators_.forest.predict(shuffled), parts[1])
     # skecd predict's spread: the mixture of the network's members and the forest's trees
     mean, std = predict_with_std(model, data.data[12:15])
@@ -112,7 +116,7 @@ def radial_fit():
     data = load_fcc_elastic()
     model = make_radial_ensemble(random_state=0)
     model.set_params(
-        regressor__log__net__max_epochs=150, regressor__sqrt__regressor__max_epochs=150
+        regressor__log__net__max_epochs=150, regressor__sqrt__net__regressor__max_epochs=150
     )
     X = model[:-1].fit_transform(data.data[:48])
     late = model[-1].fit(X[:40], data.target[:40])
@@ -128,13 +132,14 @@ def test_radial_ensemble_learns_and_averages_its_two_networks(radial_fit):
     log_part, sqrt_part = (est.predict(X[40:]) for est in late.estimators_)
     np.testing.assert_allclose(late.predict(X[40:]), (log_part + sqrt_part) / 2)
     # the sqrt network learnt the square root of the moduli: its own net predicts that
-    inner = late.named_estimators_.sqrt.regressor_.predict(X[40:])
+    sqrt = late.named_estimators_.sqrt
+    inner = sqrt[-1].regressor_.predict(sqrt[0].transform(X[40:]))
     np.testing.assert_allclose(sqrt_part, inner**2, rtol=1e-6)
     assert np.all(sqrt_part > 0) and np.all(log_part > 0)
     # the log network reads the radial profiles only, the sqrt network the descriptors too
-    n_radial = late.named_estimators_.log[0].transformers_[0][2].stop
+    descriptors = X.columns.str.startswith("descriptors__")
     shuffled = X[40:].copy()
-    shuffled[:, n_radial:] = shuffled[::-1, n_radial:]
+    shuffled.loc[:, descriptors] = X[40:].loc[:, descriptors].to_numpy()[::-1]
     np.testing.assert_array_equal(late.named_estimators_.log.predict(shuffled), log_part)
     assert not np.allclose(late.named_estimators_.sqrt.predict(shuffled), sqrt_part)
 
@@ -171,12 +176,11 @@ def test_radial_late_fusion_learns_and_each_part_reads_its_columns(tmp_path):
     )
     # the network reads the radial profiles and density descriptors, not Magpie;
     # the forest the descriptors and Magpie, not the profiles
-    n_density = network[0].transformers_[0][2].stop
-    n_radial = forest[0].transformers_[0][2].start
-    assert 0 < n_radial < n_density < X.shape[1]
+    magpie, radial = (X.columns.str.startswith(f"{p}__") for p in ("magpie", "radial"))
+    assert magpie.any() and radial.any()
     magpie_shuffled, radial_shuffled = held.copy(), held.copy()
-    magpie_shuffled[:, n_density:] = magpie_shuffled[::-1, n_density:]
-    radial_shuffled[:, :n_radial] = radial_shuffled[::-1, :n_radial]
+    magpie_shuffled.loc[:, magpie] = held.loc[:, magpie].to_numpy()[::-1]
+    radial_shuffled.loc[:, radial] = held.loc[:, radial].to_numpy()[::-1]
     np.testing.assert_array_equal(network.predict(magpie_shuffled), network.predict(held))
     np.testing.assert_array_equal(forest.predict(radial_shuffled), forest.predict(held))
     assert not np.allclose(network.predict(radial_shuffled), network.predict(held))
@@ -189,3 +193,59 @@ def test_radial_late_fusion_learns_and_each_part_reads_its_columns(tmp_path):
     np.testing.assert_allclose(
         load_model(path).predict(data.data[36:39]), model.predict(data.data[36:39]), rtol=1e-6
     )
+
+
+# ---------------------------------------------------- columns selected by name
+@pytest.fixture(scope="module")
+def sixteen():
+    data = load_fcc_elastic()
+    return data.data[:16], data.target[:16]
+
+
+def _recommended(**params):
+    model = make_interstitial_late_fusion(n_estimators=5, random_state=0)
+    return model.set_params(regressor__network__net__max_epochs=2, **params)
+
+
+def test_reordering_the_union_keeps_each_part_on_its_columns(sixteen):
+    X, y = sixteen
+    model = _recommended().fit(X[:12], y[:12])
+    parts = model.named_steps["features"].transformer_list
+    reordered = _recommended(features__transformer_list=parts[::-1]).fit(X[:12], y[:12])
+    assert reordered[:-1].transform(X[12:]).columns[0].startswith("magpie__")
+    np.testing.assert_array_equal(reordered.predict(X[12:]), model.predict(X[12:]))
+
+
+def test_a_narrower_featuriser_is_followed_by_name(sixteen):
+    X, y = sixteen
+    model = _recommended(features__radial_interstitial__radii=(1.0, 1.5)).fit(X[:12], y[:12])
+    table = model[:-1].transform(X[12:])
+    profiles = [c for c in table.columns if c.startswith("radial_interstitial__")]
+    network, forest = (est[0] for est in model[-1].estimators_)
+    assert network.transformers_[0][2] == profiles  # exactly the two radii's profiles
+    assert not any("radial" in c for c in _picked(forest))
+    assert np.all(np.isfinite(model.predict(X[12:])))
+
+
+def test_a_missing_featuriser_or_feature_is_named(sixteen):
+    X, y = sixteen
+    parts = _recommended().named_steps["features"].transformer_list
+    no_magpie = _recommended(features__transformer_list=parts[:2])
+    with pytest.raises(ValueError, match="no column of featuriser 'magpie'"):
+        no_magpie.fit(X[:12], y[:12])
+    late = make_interstitial_late_fusion(
+        n_estimators=5, random_state=0, columns=interstitial_columns(descriptors="density")
+    )
+    table = _recommended()[:-1].fit_transform(X[:12])
+    with pytest.raises(ValueError, match="density__volume_per_atom"):
+        late.fit(table, y[:12])
+    late = _recommended()[-1]
+    with pytest.raises(TypeError, match="pandas DataFrame named by the FeatureUnion"):
+        late.fit(table.to_numpy(), y[:12])
+
+
+def _picked(column_transformer):
+    """The columns a fitted ColumnTransformer passes on, in order."""
+    return [
+        c for name, _, cols in column_transformer.transformers_ if name != "remainder" for c in cols
+    ]
