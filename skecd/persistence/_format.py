@@ -108,6 +108,42 @@ class _Rebuild(BaseEstimator):
         self.attribute = attribute
 
 
+class _Packed(BaseEstimator):
+    """Stands in for a long list of ints or object array of str, kept as one numpy array.
+
+    skops writes such a value element by element (a column-name array of a table of
+    100,000 features: seconds and megabytes); a numpy array of a fixed-size dtype is
+    one binary member. ``kind`` says what to give back on load: ``"list"`` or
+    ``"object"``.
+    """
+
+    def __init__(self, values=None, kind=None):
+        self.values = values
+        self.kind = kind
+
+
+_PACK_FROM = 1000  # shorter values are written as they are
+
+
+def _pack(value):
+    """``value`` as a :class:`_Packed` if it is long and packs exactly, else None."""
+    if isinstance(value, list) and len(value) >= _PACK_FROM:
+        if all(type(v) is int for v in value):
+            return _Packed(np.asarray(value, dtype=np.int64), "list")
+    elif isinstance(value, np.ndarray) and value.dtype == object and value.size >= _PACK_FROM:
+        if all(type(v) is str for v in value.flat):
+            return _Packed(value.astype(str), "object")
+    return None
+
+
+def _unpack(packed):
+    if packed.kind == "list":
+        return [int(v) for v in packed.values]
+    if packed.kind == "object":
+        return np.asarray(packed.values, dtype=object)
+    raise ModelFileError(f"unknown packed value {packed.kind!r}")
+
+
 def _magpie_featurizer(est):
     # MagpieFeaturizer.fit builds matminer's ElementProperty from its parameters
     # only; that object holds matminer data tables that skops cannot vouch for,
@@ -183,6 +219,9 @@ def _strip(obj, nets, rebuild):
                 state[attribute] = _Rebuild(attribute=attribute)
         new.__dict__.update(state)
         return new
+    packed = _pack(obj)
+    if packed is not None:
+        return packed
     if isinstance(obj, list):
         return [_strip(v, nets, rebuild) for v in obj]
     if isinstance(obj, tuple):
@@ -463,7 +502,7 @@ def skops_trusted_types():
         module's stand-ins for networks and rebuilt attributes.
     """
     names = allowed_type_names() + ["sklearn.tree._tree.Tree"]
-    names += [f"{c.__module__}.{c.__qualname__}" for c in (_NetRef, _Rebuild)]
+    names += [f"{c.__module__}.{c.__qualname__}" for c in (_NetRef, _Rebuild, _Packed)]
     return sorted(set(names))
 
 
@@ -590,6 +629,8 @@ _SIZE_BUFFERS = ("input_shape", "y_ndim")
 
 
 def _restore(obj, nets, rebuild):
+    if isinstance(obj, _Packed):
+        return _unpack(obj)
     if isinstance(obj, _NetRef):
         if obj.key not in nets:
             raise ModelFileError(f"the estimator refers to an unknown network {obj.key!r}")
