@@ -76,7 +76,6 @@ def test_it_learns_both_moduli_of_held_out_materials(table):
 
 
 def _picked(column_transformer):
-    """The columns a fitted ColumnTransformer passes on, in order."""
-    return [
-        c for name, _, cols in column_transformer.transformers_ if name != "remainder" for c in cols
-    ]
+    """The input columns a fitted ColumnTransformer passes on, in order."""
+    # its output names are "<group>__<input column>"
+    return [name.split("__", 1)[1] for name in column_transformer.get_feature_names_out()]
