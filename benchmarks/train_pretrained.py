@@ -1,9 +1,9 @@
 """Train the models shipped in ``skecd/pretrained/`` (one command; rerun to refresh them).
 
-    python benchmarks/train_pretrained.py [--data all|fcc] [--models NAME,...] \
+    python benchmarks/train_pretrained.py [--data extended|bundled] [--models NAME,...] \
         [--feature-cache DIR]
 
-Each model is trained by ``skecd train`` on all the data (default ``all``: every labelled
+Each model is trained by ``skecd train`` on all the data (default ``extended``: every labelled
 material whose density is in this source tree, :func:`skecd.datasets.load_elastic`; the
 manifest lists their ids) with 5-fold cross-validation
 (``KFold(5, shuffle=True, random_state=0)``, the benchmark's protocol) recorded in its
@@ -42,7 +42,9 @@ DEFAULT = "interstitial_late_fusion,rf_descriptors_magpie"
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument(
-        "--data", default="all", help="all, fcc or a table of your own (as skecd train --data)"
+        "--data",
+        default="extended",
+        help="extended, bundled or a table of your own (as skecd train --data)",
     )
     parser.add_argument("--models", default=DEFAULT)
     parser.add_argument("--output-dir", default=str(OUT))
@@ -59,11 +61,11 @@ def main(argv=None):
     parser.add_argument(
         "--ids",
         default=str(IDS),
-        help="pinned material ids of --data all, one a line: the run refuses to start when "
+        help="pinned material ids of --data extended, one a line: the run refuses to start when "
         "the densities of the source tree are other materials ('none': no check)",
     )
     args = parser.parse_args(argv)
-    if args.data == "all" and args.ids != "none":
+    if args.data == "extended" and args.ids != "none":
         _check_pinned(args.ids)
     for name in args.models.split(","):
         if name not in MODELS:

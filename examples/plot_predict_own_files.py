@@ -73,7 +73,7 @@ cif = workdir / f"{raw.formulas[0]}.cif"
 raw.structures[0].to(filename=str(cif))
 
 rf_magpie, rf_meta, _ = train_model(
-    "rf_magpie", "fcc", settings={"n_estimators": 50}, progress=False
+    "rf_magpie", "bundled", settings={"n_estimators": 50}, progress=False
 )
 path = save_model(rf_magpie, workdir / "rf_magpie.skecd", metadata=rf_meta)
 rf_magpie, rf_manifest = load_model(path, return_manifest=True)

@@ -10,10 +10,10 @@ import time
 from collections import Counter
 from pathlib import Path
 
+from .._settings import DATA_SETS, OWN_EPOCHS, add_setting_options, data_set_name, integer
 from ..cli import command_help
 from ._models import DEFAULT_SETTINGS, GROUPS, MODELS
 from ._runner import (
-    DATA_SETS,
     DEFAULT_LOEO_MIN_COUNT,
     PROTOCOLS,
     TARGETS,
@@ -33,41 +33,6 @@ def _csv(text):
     if not items:
         raise argparse.ArgumentTypeError(f"expected comma-separated names, got {text!r}")
     return items
-
-
-def _seed(text):
-    """``--seed``: what numpy's and scikit-learn's random states take, 0 to 2**32 - 1."""
-    value = _int_at_least(0, "an integer from 0 to 2**32 - 1")(text)
-    if value >= 2**32:
-        raise argparse.ArgumentTypeError(f"expected an integer from 0 to 2**32 - 1, got {text!r}")
-    return value
-
-
-def _int_at_least(minimum, allowed=None):
-    """An argparse type: an integer >= ``minimum`` (``allowed`` says so in the message)."""
-    allowed = allowed or f"an integer >= {minimum}"
-
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {allowed}, got {text!r}") from None
-        if value < minimum:
-            raise argparse.ArgumentTypeError(f"expected {allowed}, got {text!r}")
-        return value
-
-    return parse
-
-
-def _n_jobs(text):
-    allowed = "-1 (all cores) or a positive integer"
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected {allowed}, got {text!r}") from None
-    if value == 0 or value < -1:
-        raise argparse.ArgumentTypeError(f"expected {allowed}, got {text!r}")
-    return value
 
 
 def _one_line_error(parser):
@@ -147,9 +112,9 @@ def _add_selection_options(p):
     p.add_argument(
         "--data",
         default="bundled",
-        choices=DATA_SETS,
-        help="bundled: the 369 Fm-3m materials shipped with skecd; extended: every material "
-        "of skecd.datasets.load_elastic whose density is found (bundled ones included)",
+        type=lambda name: data_set_name(name, "skecd benchmark"),
+        choices=list(DATA_SETS),
+        help="; ".join(f"{k}: {v}" for k, v in DATA_SETS.items()),
     )
     p.add_argument(
         "--targets",
@@ -162,77 +127,28 @@ def _add_selection_options(p):
 
 
 def _add_settings_options(p):
-    """The settings of :data:`DEFAULT_SETTINGS` (grid, frame, epochs, ...)."""
-    d = DEFAULT_SETTINGS
-    p.add_argument(
-        "--grid",
-        type=_int_at_least(1),
-        default=None,
-        help=f"density cube edge (default {d['grid']})",
-    )
-    p.add_argument(
-        "--frame", default=d["frame"], choices=["cell", "conventional"], help="voxeliser frame"
-    )
-    p.add_argument(
-        "--epochs",
-        type=_int_at_least(1),
-        default=None,
-        help=f"max epochs of the CNNs (default {d['epochs']}); the invariant networks "
-        "train their own 300",
-    )
-    p.add_argument(
-        "--patience",
-        type=_int_at_least(1),
-        default=d["patience"],
-        help="early stopping of the CNNs and CGCNN: hold out 10%% of each training split and "
-        "stop after this many epochs without a lower validation loss, keeping the best "
-        "epoch (--epochs is then the cap); default: train every epoch",
-    )
-    p.add_argument(
-        "--batch-size",
-        type=_int_at_least(1),
-        default=d["batch_size"],
-        help="samples per training batch of the networks",
-    )
-    p.add_argument(
-        "--n-estimators",
-        type=_int_at_least(1),
-        default=d["n_estimators"],
-        help="random-forest trees",
-    )
-    p.add_argument("--device", default=d["device"], help="torch device of the networks")
-    p.add_argument(
-        "--n-jobs",
-        type=_n_jobs,
-        default=d["n_jobs"],
-        help="parallel jobs of featurisers and forests, and torch threads",
-    )
-    p.add_argument(
-        "--seed",
-        type=_seed,
-        default=d["seed"],
-        help="random seed of the splits, the subset (--max-samples) and every model",
-    )
+    """The settings of :data:`DEFAULT_SETTINGS` (skecd._settings.SETTINGS, as skecd train)."""
+    add_setting_options(p)
 
 
 def _add_protocol_options(p):
     """The splits: ``--n-splits``, ``--min-count``, ``--max-samples``."""
     p.add_argument(
         "--n-splits",
-        type=_int_at_least(2),
+        type=integer(2),
         default=None,
         help="folds of the cv protocol (default 5)",
     )
     p.add_argument(
         "--min-count",
-        type=_int_at_least(1),
+        type=integer(1),
         default=DEFAULT_LOEO_MIN_COUNT,
         help="loeo holds out each element, locso each crystal system, present in at least "
         "this many materials",
     )
     p.add_argument(
         "--max-samples",
-        type=_int_at_least(2),
+        type=integer(2),
         default=None,
         help="use a seeded random subset of this many materials",
     )
@@ -293,21 +209,16 @@ def _options(args):
     bad = [t for t in args.targets if t not in TARGETS]
     if bad:
         raise _UsageError(f"argument --targets: unknown {bad}; known: {list(TARGETS)}")
+    given = {k: getattr(args, k) for k in DEFAULT_SETTINGS if getattr(args, k) is not None}
     settings = {
-        "grid": args.grid if args.grid is not None else quick.get("grid", DEFAULT_SETTINGS["grid"]),
-        "frame": args.frame,
-        "epochs": (
-            args.epochs
-            if args.epochs is not None
-            else quick.get("epochs", DEFAULT_SETTINGS["epochs"])
-        ),
-        "batch_size": args.batch_size,
-        "patience": args.patience,
-        "n_estimators": args.n_estimators,
-        "device": args.device,
-        "n_jobs": args.n_jobs,
-        "seed": args.seed,
+        **DEFAULT_SETTINGS,
+        **{k: v for k, v in quick.items() if k in DEFAULT_SETTINGS},
+        **given,
     }
+    if settings["epochs"] == OWN_EPOCHS:
+        settings["epochs"] = None  # each network class's own max_epochs
+    if not settings["patience"]:
+        settings["patience"] = None  # 0: off, as unset
     n_splits = args.n_splits if args.n_splits is not None else quick.get("n_splits", 5)
     models = _choose_models(args)
     _check_grid(models, settings)
@@ -397,10 +308,10 @@ def main(args):
             message = message.replace(f"{name} ", f"--{name.replace('_', '-')} ")
             message = message.replace(f"{name}=", f"--{name.replace('_', '-')}=")
         return _fail(message)
-    if args.n_jobs > 0:
+    if settings["n_jobs"] > 0:
         import torch
 
-        torch.set_num_threads(args.n_jobs)
+        torch.set_num_threads(settings["n_jobs"])
     return _run_and_report(args, plan, n_splits, writable)
 
 

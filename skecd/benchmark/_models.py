@@ -20,6 +20,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.ensemble import RandomForestRegressor
 from sklearn.pipeline import FeatureUnion, Pipeline
 
+from .._settings import default_settings
 from ..models import (
     CGCNNRegressor,
     ECD3DCNNRegressor,
@@ -58,21 +59,12 @@ __all__ = [
     "settings_key",
 ]
 
-#: Settings of a full run (each model reads only the ones it lists in ``settings``).
-DEFAULT_SETTINGS = {
-    "grid": 32,  # edge of the density cube (the paper uses 60)
-    "frame": "cell",  # voxeliser frame (see ChargeDensityVoxelizer)
-    "epochs": 30,  # max_epochs of the neural networks; None: each network class's own
-    "batch_size": 32,
-    "n_estimators": 50,  # trees of the random forests (the paper's RF+Magpie has 50)
-    "device": "cpu",
-    "n_jobs": 1,
-    "seed": 0,
-    # None: every CNN trains its ``epochs``; an int: early stopping on 10% of the training
-    # split held out, after that many epochs without a better validation loss, keeping
-    # the best epoch's weights (``epochs`` is then the cap)
-    "patience": None,
-}
+#: Settings of a full run (each model reads only the ones it lists in ``settings``);
+#: defined once, with their types, ranges and help, in :data:`skecd._settings.SETTINGS`.
+#: ``epochs`` None: each network class's own; ``patience`` None: every CNN trains its
+#: ``epochs``, an int: early stopping on 10% of the training split held out, after that
+#: many epochs without a better validation loss, keeping the best epoch's weights.
+DEFAULT_SETTINGS = default_settings()
 
 #: Settings added after results were published: they enter a result's cache key only
 #: when set, so that the results computed before they existed keep their keys.

@@ -44,6 +44,7 @@ from sklearn.utils import Bunch
 from tqdm.auto import tqdm
 
 from .._atomic import atomic_write, remove_partial_files
+from .._settings import DATA_SETS as _DATA_SETS
 from .._version import __version__
 from ..datasets import CRYSTAL_SYSTEMS, TARGET_NAMES, crystal_system
 from ..preprocessing import CrystalGraph
@@ -72,7 +73,7 @@ TARGETS = TARGET_NAMES
 #: ``"bundled"``: the 369 Fm-3m materials shipped with skecd (the paper's setting);
 #: ``"extended"``: every labelled material of :func:`skecd.datasets.load_elastic`
 #: whose density is found (the bundled ones included).
-DATA_SETS = ("bundled", "extended")
+DATA_SETS = tuple(_DATA_SETS)
 #: The ``transfer`` protocol trains on this space group (Fm-3m, the paper's data).
 TRANSFER_SPACE_GROUP = 225
 

@@ -15,13 +15,10 @@ import warnings
 from pathlib import Path
 
 from .._atomic import atomic_write
+from .._settings import DATA_SETS, OWN_EPOCHS, SETTINGS, add_setting_options, data_set_name
 from ..cli import command_help
 
 __all__ = ["add_predict_parser", "add_train_parser", "predict_main", "train_main"]
-
-
-#: ``--epochs`` value that keeps each network class's own ``max_epochs``.
-_OWN_EPOCHS = "own"
 
 
 class _UsageError(Exception):
@@ -64,9 +61,11 @@ def _add_train_io_options(p):
     )
     p.add_argument(
         "--data",
-        default="fcc",
-        help="'fcc' (bundled), 'all' (extended set) or a CSV/JSON table with a 'path' "
-        "or 'structure' column and the target columns (default fcc)",
+        default="bundled",
+        type=lambda name: data_set_name(name, "skecd train"),
+        help="; ".join(f"{k}: {v}" for k, v in DATA_SETS.items())
+        + "; or a CSV/JSON table with a 'path' or 'structure' column and the target columns "
+        "(default bundled)",
     )
     p.add_argument(
         "--targets",
@@ -103,13 +102,6 @@ def _add_train_protocol_options(p):
         help="hold-out fraction, and the fraction early stopping monitors (0.2)",
     )
     p.add_argument(
-        "--patience",
-        type=_non_negative,
-        default=0,
-        help="early stopping of networks after this many epochs without improvement "
-        "of the validation loss (0: off)",
-    )
-    p.add_argument(
         "--separate",
         action="store_true",
         help="one model per target even for networks (default: one network of all "
@@ -124,49 +116,8 @@ def _add_train_protocol_options(p):
 
 
 def _add_train_settings_options(p):
-    """The settings of :data:`skecd.benchmark.DEFAULT_SETTINGS`."""
-    from ..benchmark._models import DEFAULT_SETTINGS as d  # `skecd train` only
-
-    p.add_argument(
-        "--epochs",
-        type=_epochs,
-        default=None,
-        help=f"max_epochs of the networks (default {d['epochs']}, "
-        "skecd.benchmark.DEFAULT_SETTINGS); 'own': each network class's own default (the "
-        "invariant networks: 40 with early stopping)",
-    )
-    for key, kind, help_text in (
-        ("grid", _positive, "density cube edge of the voxel models"),
-        ("frame", str, "voxeliser frame of skecd.preprocessing.ChargeDensityVoxelizer"),
-        ("batch_size", _positive, "samples per training batch of the networks"),
-        ("n_estimators", _positive, "random-forest trees"),
-        ("device", str, "torch device of the networks"),
-        ("n_jobs", int, "parallel jobs of featurisers and forests, and torch threads"),
-        ("seed", _seed, "random seed of the validation split or CV folds and of the model"),
-    ):
-        p.add_argument(
-            f"--{key.replace('_', '-')}",
-            type=kind,
-            default=None,
-            dest=key,
-            choices=["cell", "conventional"] if key == "frame" else None,
-            help=f"{help_text} (default {d[key]})",
-        )
-
-
-def _epochs(text):
-    """``--epochs``: a number of epochs, or ``own`` (each network class's default)."""
-    if text == _OWN_EPOCHS:
-        return text
-    try:
-        epochs = int(text)
-    except ValueError:
-        epochs = 0
-    if epochs < 1:
-        raise argparse.ArgumentTypeError(
-            f"expected an integer >= 1 or {_OWN_EPOCHS!r}, got {text!r}"
-        )
-    return epochs
+    """The settings of :data:`skecd.benchmark.DEFAULT_SETTINGS` (as skecd benchmark)."""
+    add_setting_options(p)
 
 
 def _cv(text):
@@ -180,28 +131,6 @@ def _cv(text):
             f"expected 0 (a hold-out split) or a number of folds >= 2, got {text!r}"
         )
     return cv
-
-
-def _integer(low, high=None, high_text=None):
-    """An argparse type: a whole number from ``low`` (to ``high``), else one usage line."""
-    bounds = f">= {low}" if high is None else f"from {low} to {high_text or high}"
-
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            value = low - 1
-        if value < low or (high is not None and value > high):
-            raise argparse.ArgumentTypeError(f"expected an integer {bounds}, got {text!r}")
-        return value
-
-    return parse
-
-
-# ``--seed``: what numpy's and scikit-learn's random states take
-_seed = _integer(0, 2**32 - 1, "2**32 - 1")
-_positive = _integer(1)
-_non_negative = _integer(0)
 
 
 def _bound_n_jobs(prog, n_jobs):
@@ -291,21 +220,9 @@ def train_main(args):
     from ._train import train_model
 
     prog = "skecd train"
-    settings = {
-        k: getattr(args, k)
-        for k in (
-            "grid",
-            "frame",
-            "epochs",
-            "batch_size",
-            "n_estimators",
-            "device",
-            "n_jobs",
-            "seed",
-        )
-        if getattr(args, k) is not None
-    }
-    if settings.get("epochs") == _OWN_EPOCHS:
+    shared = [s.name for s in SETTINGS if s.name != "patience"]  # patience: an argument
+    settings = {k: getattr(args, k) for k in shared if getattr(args, k) is not None}
+    if settings.get("epochs") == OWN_EPOCHS:
         settings["epochs"] = None  # DEFAULT_SETTINGS' way to say "the class's own"
     targets = [t.strip() for t in args.targets.split(",") if t.strip()]
     if not targets:
@@ -332,7 +249,7 @@ def train_main(args):
             targets=targets,
             cv=args.cv,
             valid_fraction=args.valid_fraction,
-            patience=args.patience,
+            patience=args.patience or 0,
             joint=False if args.separate else None,
             settings=settings,
             feature_cache=args.feature_cache,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import warnings
 from collections import Counter
 from pathlib import Path
 
@@ -19,6 +20,7 @@ import numpy as np
 from pymatgen.core import Structure
 from sklearn.utils import Bunch
 
+from .._settings import DATA_ALIASES, DATA_SETS
 from ..datasets import TARGET_NAMES
 
 __all__ = [
@@ -156,15 +158,15 @@ def dataset_hash(ids, target, samples=()):
 def _bundled(data):
     from .. import datasets
 
-    if data == "fcc":
+    if data == "bundled":
         ds = datasets.load_fcc_elastic()
         name = "skecd.datasets.load_fcc_elastic"
     else:
         loader = getattr(datasets, "load_elastic", None)
         if loader is None:
             raise ValueError(
-                "--data all needs the extended data set (skecd.datasets.load_elastic), which this "
-                "version of skecd does not have; use --data fcc or a table of your own"
+                "--data extended needs the extended data set (skecd.datasets.load_elastic), which "
+                "this version of skecd does not have; use --data bundled or a table of your own"
             )
         ds = loader()
         name = "skecd.datasets.load_elastic"
@@ -186,8 +188,8 @@ def _read_table(path):
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(
-            f"No such table: {str(path)!r} (--data takes 'fcc', the bundled Fm-3m set, "
-            "'all', the extended set, or a CSV/JSON table of your own)"
+            f"No such table: {str(path)!r} (--data takes 'bundled', the bundled Fm-3m set, "
+            "'extended', the extended set, or a CSV/JSON table of your own)"
         )
     low = path.name.lower()
     try:
@@ -303,15 +305,16 @@ def _table(path, targets):
     )
 
 
-def training_data(data="fcc", targets=TARGET_NAMES):
+def training_data(data="bundled", targets=TARGET_NAMES):
     """Gather a labelled training set.
 
     Parameters
     ----------
-    data : {"fcc", "all"} or path-like
-        ``"fcc"``: the bundled Fm-3m set (:func:`skecd.datasets.load_fcc_elastic`);
-        ``"all"``: the extended set (``skecd.datasets.load_elastic``, when this
-        version has it); else a CSV or JSON table with a ``path`` column (files
+    data : {"bundled", "extended"} or path-like
+        ``"bundled"``: the bundled Fm-3m set (:func:`skecd.datasets.load_fcc_elastic`);
+        ``"extended"``: the extended set (``skecd.datasets.load_elastic``, when this
+        version has it); the former names ``"fcc"`` and ``"all"`` still work, with a
+        ``FutureWarning``; else a CSV or JSON table with a ``path`` column (files
         of densities or structures, relative to the table) or a ``structure``
         column (pymatgen structure dicts), an optional ``id`` column, and the
         target columns.
@@ -335,7 +338,12 @@ def training_data(data="fcc", targets=TARGET_NAMES):
     targets = list(targets)
     if not targets:
         raise ValueError("no target given (e.g. --targets K_VRH,G_VRH)")
-    if data in ("fcc", "all"):
+    if isinstance(data, str) and data in DATA_ALIASES:
+        warnings.warn(
+            f"data={data!r} is now called {DATA_ALIASES[data]!r}", FutureWarning, stacklevel=3
+        )
+        data = DATA_ALIASES[data]
+    if isinstance(data, str) and data in DATA_SETS:
         b = _bundled(data)
         unknown = [t for t in targets if t not in b.target_names]
         if unknown:

@@ -237,7 +237,7 @@ def _fold_summary(per_fold, names):
 
 def train_model(
     model=DEFAULT_MODEL,
-    data="fcc",
+    data="bundled",
     *,
     targets=TARGET_NAMES,
     cv=0,
@@ -255,7 +255,7 @@ def train_model(
     ----------
     model : str, default="interstitial_late_fusion"
         A key of :data:`skecd.benchmark.MODELS`.
-    data : {"fcc", "all"} or path-like, default="fcc"
+    data : {"bundled", "extended"} or path-like, default="bundled"
         See :func:`skecd.inference.training_data`.
     targets : sequence of str, default=("K_VRH", "G_VRH")
     cv : int, default=0

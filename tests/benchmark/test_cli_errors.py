@@ -38,9 +38,11 @@ def _exit_code(argv):
 @pytest.mark.parametrize(
     "option, value, match",
     [
-        ("--epochs", "0", r"--epochs: expected an integer >= 1, got '0'"),
+        ("--epochs", "0", r"--epochs: expected an integer >= 1 or 'own', got '0'"),
         ("--epochs", "-1", r"--epochs: expected an integer >= 1"),
-        ("--epochs", "2.5", r"--epochs: expected an integer >= 1, got '2.5'"),
+        ("--epochs", "2.5", r"--epochs: expected an integer >= 1 or 'own', got '2.5'"),
+        ("--patience", "-1", r"--patience: expected an integer >= 0, got '-1'"),
+        ("--data", "fcc3", r"--data: invalid choice: 'fcc3'"),
         ("--grid", "0", r"--grid: expected an integer >= 1"),
         ("--grid", "8", r"--grid: 8 is too small for cnn3d_ecd: .*too small"),
         ("--models", "", r"--models: expected comma-separated names, got ''"),

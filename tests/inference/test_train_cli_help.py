@@ -30,7 +30,7 @@ def test_train_settings_options_have_a_help_with_their_default(capsys):
         assert len(text.split()) >= 4, (key, text)  # says what it is, not only its default
     assert "batch" in _option_help(out, "--batch-size")
     assert "seed" in _option_help(out, "--seed")
-    assert f"(default {DEFAULT_SETTINGS['epochs']}," in _option_help(out, "--epochs")
+    assert f"(default {DEFAULT_SETTINGS['epochs']})" in _option_help(out, "--epochs")
 
 
 def test_train_refuses_an_unknown_frame_in_one_usage_line(capsys):
@@ -45,7 +45,7 @@ def test_train_data_and_targets_say_their_default(capsys):
     with pytest.raises(SystemExit):
         main(["train", "--help"])
     out = capsys.readouterr().out
-    assert _option_help(out, "--data").endswith("(default fcc)")
+    assert _option_help(out, "--data").endswith("(default bundled)")
     assert _option_help(out, "--targets").endswith("(default K_VRH,G_VRH)")
 
 
