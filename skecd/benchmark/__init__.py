@@ -7,11 +7,22 @@ also Fm-3m-to-other-space-groups transfer and leave-one-crystal-system-out,
 caching features and per-split results on disk;
 :func:`write_report` turns the results into Markdown tables and parity plots.
 :func:`make_model` returns any registered model as a scikit-learn Pipeline that
-takes charge densities.
+takes charge densities. A model is registered by one :class:`ModelSpec` line in
+:data:`MODELS` (its features by a :class:`FeatureSpec` line in :data:`FEATURES`); see
+the user guide, "Extending skecd".
 """
 
 from ._metrics import LOG_FLOOR_GPA, log10_mae, regression_metrics
-from ._models import DEFAULT_SETTINGS, GROUPS, MODELS, RECOMMENDED, make_model
+from ._models import (
+    DEFAULT_SETTINGS,
+    FEATURES,
+    GROUPS,
+    MODELS,
+    RECOMMENDED,
+    FeatureSpec,
+    ModelSpec,
+    make_model,
+)
 from ._report import cv_table, loeo_table, parity_plots, system_table, write_report
 from ._runner import (
     DATA_SETS,
@@ -31,9 +42,12 @@ __all__ = [
     "DATA_SETS",
     "DEFAULT_LOEO_MIN_COUNT",
     "DEFAULT_SETTINGS",
+    "FEATURES",
+    "FeatureSpec",
     "LOG_FLOOR_GPA",
     "GROUPS",
     "MODELS",
+    "ModelSpec",
     "RECOMMENDED",
     "PROTOCOLS",
     "TARGETS",
