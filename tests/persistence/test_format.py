@@ -34,6 +34,9 @@ def rf_file(tmp_path_factory, data):
     return save_model(model, tmp_path_factory.mktemp("rf") / "rf.skecd", metadata={"a": 1})
 
 
+# One epoch on 12 materials leaves a network (CGCNN) whose log-space output may pass the
+# clip of its log targets: the warning is then right, and the loaded model must clip alike.
+@pytest.mark.filterwarnings("ignore:.*were clipped there:UserWarning")
 @pytest.mark.parametrize("name", sorted(MODELS))
 def test_every_registry_model_round_trips_bit_for_bit(name, data, tmp_path):
     X, y, X_new = data
