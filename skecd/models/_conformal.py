@@ -16,7 +16,7 @@ from sklearn.base import BaseEstimator, MetaEstimatorMixin, RegressorMixin, clon
 from sklearn.model_selection import KFold, check_cv
 from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods, Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import check_array, check_is_fitted
 
 from ._spread import predict_with_std
 
@@ -166,7 +166,11 @@ class ConformalIntervalRegressor(MetaEstimatorMixin, RegressorMixin, BaseEstimat
             raise ValueError(
                 f"{type(self).__name__} requires y to be passed, but the target y is None"
             )
-        y2 = np.asarray(y, dtype=np.float64)
+        # scikit-learn's checks refuse complex or non-numeric targets (no silent casting);
+        # the finite/positive check below names the sample
+        y2 = check_array(
+            y, ensure_2d=False, dtype=np.float64, ensure_all_finite=False, input_name="y"
+        )
         y2 = y2.reshape(len(y2), -1)
         valid = np.isfinite(y2) & ((y2 > 0) if self.scale == "log" else True)
         if not valid.all():

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pytest
 from sklearn.base import clone
@@ -96,6 +98,11 @@ def test_estimator_contract_and_clear_errors(table):
     bad[7, 1] = -5.0
     with pytest.raises(ValueError, match="sample 7"):
         clone(model).fit(X[:60], bad)
+    # complex moduli are refused, not cast to their real part with a ComplexWarning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="Complex data not supported"):
+            clone(model).fit(X[:60], y[:60, 0] + 1j)
     with pytest.raises(ValueError, match="confidence"):
         model.predict_interval(X[:3], confidence=90)
 
