@@ -220,3 +220,14 @@ def test_math_is_mathml_without_a_cdn(html_pages):
         name for name, html in html_pages.items() if re.search(r"<script[^>]*mathjax", html, re.I)
     ]
     assert loaders == []
+
+
+def test_built_html_cites_no_issue_of_the_tracker(html_pages):
+    """A reader of the docs cannot reach this project's issue tracker: no "issue 5"."""
+    offenders = []
+    for name, html in html_pages.items():
+        text = re.sub(r"<[^>]*>", "", _CODE.sub("", html))
+        m = re.search(r"\b[Ii]ssues? #?\d+", text)
+        if m:
+            offenders.append(f"{name}: ...{text[max(0, m.start() - 60) : m.end() + 20]}...")
+    assert offenders == [], "\n".join(offenders[:10])
