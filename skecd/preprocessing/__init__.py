@@ -5,13 +5,17 @@
 computes matminer's Magpie composition features, ``CrystalGraphFeaturizer``
 builds the crystal graphs of CGCNN from structures, ``LocalDensityFeaturizer``
 the rotation-invariant local descriptors of the invariant network,
-``RadialDensityFeaturizer`` the density's radial profiles around the atoms.
+``RadialDensityFeaturizer`` the density's radial profiles around the atoms,
+``AngularDensityFeaturizer`` its angular power spectra on shells around them and
+``BondCriticalPointFeaturizer`` its bond points and reduced gradient between them.
 ``BaseSampleFeaturizer`` is the base of the per-sample featurisers (its docstring
 says how to add one). ``voxelize_to_cache`` writes the cubes once to disk as a
 lazily read ``VoxelArray``.
 """
 
+from ._angular import AngularDensityFeaturizer
 from ._base import BaseSampleFeaturizer
+from ._bonds import BondCriticalPointFeaturizer
 from ._cache import VoxelArray, voxelize_to_cache
 from ._descriptors import ChargeDensityDescriptor
 from ._graph import CrystalGraph, CrystalGraphFeaturizer, atom_feature_names
@@ -22,8 +26,10 @@ from ._radial import RadialDensityFeaturizer
 from ._voxelizer import ChargeDensityVoxelizer
 
 __all__ = [
+    "AngularDensityFeaturizer",
     "AxisProjector",
     "BaseSampleFeaturizer",
+    "BondCriticalPointFeaturizer",
     "ChargeDensityDescriptor",
     "ChargeDensityVoxelizer",
     "CrystalGraph",
