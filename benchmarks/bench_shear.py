@@ -5,13 +5,16 @@
 
 One ablation row per idea, every row on the same materials (the pinned list
 ``manifests/elastic_2315.txt``), the same splits and the same seed as
-``bench_recommended.py``: bundled 5-fold CV (369 Fm-3m), extended 5-fold CV (all),
+``bench_recommended.py``: bundled 5-fold CV (369 Fm-3m), the same folds with every
+other material added to each training set (``bundled_cv_plus``: what more data of
+other structure types does to held-out Fm-3m materials), extended 5-fold CV (all),
 transfer (Fm-3m to every other space group) and leave one crystal system out. K_VRH
 and G_VRH, R^2 and log10-MAE (fold means for the CVs, pooled otherwise), and the
 fitting time of each row. Features are computed once and cached in ``--cache`` (plain
 ``.npy``; the registry's features in the cache of ``skecd train --feature-cache``);
-each split's predictions are written to ``--out/splits`` (a rerun fits only what is
-missing), then ``summary.json`` and ``results.md``.
+each part's and each row's predictions per split are written to ``--out/parts`` and
+``--out/splits`` (a rerun fits only what is missing; a part shared by rows is fitted
+once), then ``summary.json`` and ``results.md``.
 
 Feature groups:
 
@@ -24,13 +27,13 @@ Feature groups:
   bond points; reduced gradient and Laplacian between the atoms);
 - ``descriptors``: all 27 ``ChargeDensityDescriptor`` columns; ``magpie``: Magpie.
 
-Learners: ``rf`` (the registry's forest: 50 trees, raw GPa, both targets at once),
-``rf_log`` (the same on log10 moduli), ``hgb_log`` (scikit-learn's histogram gradient
-boosting, one per target, log10 moduli), ``net`` (the recommended model's network,
-``InvariantFusionRegressor`` with the L1 loss on log10 moduli), ``late`` (``net`` on
-the density groups averaged with ``rf`` on the forest groups, as the recommended
-model). Targets: ``kg`` (K and G) or ``pugh`` (log10 K and log10 G/K, so that G is
-learnt as K times the Pugh ratio).
+Learners: ``rf`` (the registry's forest: 50 trees, raw GPa, one per target),
+``hgb_log`` (scikit-learn's histogram gradient boosting, 500 iterations at rate 0.05,
+one per target, on log10 moduli), ``net`` (the recommended model's network,
+``InvariantFusionRegressor`` with the L1 loss on log10 moduli); a row of several parts
+averages their predictions in GPa (as ``LateFusionRegressor``), each part reading its own
+groups. Targets: ``kg`` (K and G) or ``pugh`` (K and the Pugh ratio G/K, so that G is
+learnt as K times it), for every part.
 """
 
 from __future__ import annotations
@@ -44,73 +47,65 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from bench_recommended import IDS, features, load, splits
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
 from sklearn.multioutput import MultiOutputRegressor
 
-from bench_recommended import IDS, features, load, splits
 from skecd.benchmark import regression_metrics
 from skecd.datasets import load_fcc_elastic
-from skecd.models import CODE_ROBUST_DESCRIPTORS, LateFusionRegressor
+from skecd.models import CODE_ROBUST_DESCRIPTORS
 from skecd.preprocessing import (
     AngularDensityFeaturizer,
     BondCriticalPointFeaturizer,
     ChargeDensityDescriptor,
 )
 
-PROTOCOLS = ("bundled_cv", "extended_cv", "transfer", "locso")
+PROTOCOLS = ("bundled_cv", "bundled_cv_plus", "extended_cv", "transfer", "locso")
 
 
 @dataclass(frozen=True)
 class Row:
-    """One ablation row: the learner, its feature groups and its targets."""
+    """One ablation row: the mean of ``parts`` (each a learner and its feature groups)."""
 
-    learner: str
-    groups: tuple
-    forest_groups: tuple = ()
+    parts: tuple
     target: str = "kg"
     idea: str = ""
 
 
+RADIAL = ("radial",)
+DENSITY = ("radial", "descriptors", "angular", "bonds")  # every density-only group
 ROWS = {
     # the baselines
-    "rf_descriptors_magpie": Row("rf", ("descriptors", "magpie"), idea="baseline RF+d+M"),
-    "recommended": Row(
-        "late", ("radial",), ("robust", "magpie"), idea="the recommended model (no intervals)"
+    "rf_descriptors_magpie": Row((("rf", ("descriptors", "magpie")),), idea="baseline RF+d+M"),
+    "hgb_descriptors_magpie": Row(
+        (("hgb_log", ("descriptors", "magpie")),), idea="baseline, gradient boosting"
     ),
-    # 1. angular descriptors, 2. bonding topology: density only, forests
-    "rf_radial": Row("rf", ("radial",), idea="density only: radial"),
-    "rf_radial_angular": Row("rf", ("radial", "angular"), idea="1. angular spectra"),
-    "rf_radial_bonds": Row("rf", ("radial", "bonds"), idea="2. bond points, s and q"),
-    "rf_radial_angular_bonds": Row("rf", ("radial", "angular", "bonds"), idea="1 + 2"),
-    "rf_log_radial_angular_bonds": Row(
-        "rf_log", ("radial", "angular", "bonds"), idea="1 + 2, log10 targets"
-    ),
-    "hgb_log_radial_angular_bonds": Row(
-        "hgb_log", ("radial", "angular", "bonds"), idea="1 + 2, gradient boosting"
-    ),
-    "hgb_log_radial": Row("hgb_log", ("radial",), idea="radial, gradient boosting"),
-    # the density network with the new groups
-    "net_radial": Row("net", ("radial",), idea="the recommended model's network alone"),
-    "net_radial_angular_bonds": Row(
-        "net", ("radial", "angular", "bonds"), idea="network, 1 + 2"
-    ),
+    # density only, gradient boosting: 1. angular spectra, 2. bonding topology
+    "hgb_radial": Row((("hgb_log", RADIAL),), idea="density only: radial profiles"),
+    "hgb_radial_angular": Row((("hgb_log", ("radial", "angular")),), idea="1. angular spectra"),
+    "hgb_radial_bonds": Row((("hgb_log", ("radial", "bonds")),), idea="2. bond points, s, q"),
+    "hgb_radial_angular_bonds": Row((("hgb_log", ("radial", "angular", "bonds")),), idea="1 + 2"),
+    "hgb_density": Row((("hgb_log", DENSITY),), idea="1 + 2 + all 27 density descriptors"),
+    "rf_density": Row((("rf", DENSITY),), idea="the same, the registry's forest"),
     # 4. targets: the Pugh ratio
-    "hgb_log_radial_angular_bonds_pugh": Row(
-        "hgb_log", ("radial", "angular", "bonds"), target="pugh", idea="4. Pugh-ratio target"
+    "hgb_density_pugh": Row(
+        (("hgb_log", DENSITY),), target="pugh", idea="4. log K and log G/K as targets"
     ),
-    "net_radial_angular_bonds_pugh": Row(
-        "net", ("radial", "angular", "bonds"), target="pugh", idea="4. network, Pugh target"
+    # 3'. the density network (the recommended model's) on the new groups
+    "net_radial": Row((("net", RADIAL),), idea="the recommended model's network"),
+    "net_density": Row((("net", DENSITY),), idea="that network on 1 + 2 + descriptors"),
+    "net_density_pugh": Row((("net", DENSITY),), target="pugh", idea="4. network, Pugh"),
+    "net_hgb_density": Row(
+        (("net", DENSITY), ("hgb_log", DENSITY)), idea="density only: network + boosting"
     ),
     # with composition
-    "hgb_log_all_magpie": Row(
-        "hgb_log", ("radial", "angular", "bonds", "magpie"), idea="1 + 2 + Magpie, boosting"
+    "hgb_density_magpie": Row(
+        (("hgb_log", DENSITY + ("magpie",)),), idea="density + Magpie, boosting"
     ),
-    "late_angular_bonds": Row(
-        "late",
-        ("radial", "angular", "bonds"),
-        ("robust", "angular", "bonds", "magpie"),
-        idea="the recommended layout with 1 + 2 in both parts",
+    "net_hgb_density_magpie": Row(
+        (("net", DENSITY), ("hgb_log", DENSITY + ("magpie",))),
+        idea="network on density + boosting on density and Magpie",
     ),
 }
 
@@ -130,14 +125,19 @@ class PughTarget(RegressorMixin, BaseEstimator):
         self.regressor_ = clone(self.regressor).fit(X, 10.0**z if self._raw() else z)
         return self
 
-    def _raw(self):  # the network learns log10 of what it is given
-        return getattr(self.regressor, "log_target", False)
+    def _raw(self):  # a model that takes moduli (it learns their log10 itself)
+        return _takes_moduli(self.regressor)
 
     def predict(self, X):
         z = np.asarray(self.regressor_.predict(X), dtype=float)
         if self._raw():
             z = np.log10(z)
         return np.column_stack([10.0 ** z[:, 0], 10.0 ** (z[:, 0] + z[:, 1])])
+
+
+def _takes_moduli(model):
+    """Whether ``model`` expects positive moduli (it learns their log10 itself)."""
+    return isinstance(model, Log10Target) or getattr(model, "log_target", False)
 
 
 class Log10Target(RegressorMixin, BaseEstimator):
@@ -154,13 +154,10 @@ class Log10Target(RegressorMixin, BaseEstimator):
         return 10.0 ** np.asarray(self.regressor_.predict(X), dtype=float)
 
 
-def make_learner(name, seed, n_density=None):
-    """A fresh estimator of learner ``name`` (columns of the late fusion split at
-    ``n_density``: the network's groups first, then the forest's)."""
-    if name == "rf":
-        return RandomForestRegressor(50, random_state=seed)
-    if name == "rf_log":
-        return Log10Target(RandomForestRegressor(50, random_state=seed))
+def make_learner(name, seed):
+    """A fresh estimator of learner ``name``."""
+    if name == "rf":  # one forest per target, as the registry's forests are fitted
+        return MultiOutputRegressor(RandomForestRegressor(50, random_state=seed))
     if name == "hgb_log":
         hgb = HistGradientBoostingRegressor(max_iter=500, learning_rate=0.05, random_state=seed)
         return Log10Target(MultiOutputRegressor(hgb))
@@ -175,24 +172,12 @@ def make_learner(name, seed, n_density=None):
             module__n_points=0,
             random_state=seed,
         )
-    if name == "late":
-        from sklearn.compose import ColumnTransformer
-        from sklearn.pipeline import Pipeline
-
-        def cols(index):
-            return ColumnTransformer([("x", "passthrough", index)])
-
-        net = Pipeline([("x", cols(slice(0, n_density))), ("net", make_learner("net", seed))])
-        rf = Pipeline([("x", cols(slice(n_density, None))), ("rf", make_learner("rf", seed))])
-        return LateFusionRegressor([("network", net), ("forest", rf)])
     raise SystemExit(f"unknown learner {name!r}")
 
 
 def new_feature(name, data, rows, ids, cache):
     """The study's new feature groups, cached as ``<cache>/<name>-<key>.npy``."""
-    featurizer = {"angular": AngularDensityFeaturizer, "bonds": BondCriticalPointFeaturizer}[
-        name
-    ]()
+    featurizer = {"angular": AngularDensityFeaturizer, "bonds": BondCriticalPointFeaturizer}[name]()
     text = json.dumps([list(ids), type(featurizer).__name__, featurizer.get_params()])
     path = Path(cache) / f"{name}-{hashlib.sha256(text.encode()).hexdigest()[:12]}.npy"
     if path.is_file():
@@ -220,11 +205,22 @@ def groups(data, rows, ids, cache):
     }
 
 
-def fit_split(row, table, y, train, test, seed):
-    X = np.hstack([table[g] for g in row.groups + row.forest_groups])
-    n_density = sum(table[g].shape[1] for g in row.groups)
-    model = make_learner(row.learner, seed, n_density)
-    if row.target == "pugh":
+def protocol_splits(protocol, space_groups, systems, seed, fcc_order):
+    """``bench_recommended``'s splits, and ``bundled_cv_plus``: its bundled folds with
+    every material outside the bundled set added to each training set."""
+    if protocol != "bundled_cv_plus":
+        yield from splits(protocol, space_groups, systems, seed, fcc_order)
+        return
+    others = np.setdiff1d(np.arange(len(space_groups)), fcc_order)
+    for split, train, test in splits("bundled_cv", space_groups, systems, seed, fcc_order):
+        yield split, np.concatenate([train, others]), test
+
+
+def fit_part(learner, groups, target, table, y, train, test, seed):
+    """One part of a row fitted on a split: its test predictions (GPa) and seconds."""
+    X = np.hstack([table[g] for g in groups])
+    model = make_learner(learner, seed)
+    if target == "pugh":
         model = PughTarget(model)
     start = time.perf_counter()
     with warnings.catch_warnings():
@@ -234,12 +230,26 @@ def fit_split(row, table, y, train, test, seed):
     return {"seconds": time.perf_counter() - start, "test": test.tolist(), "pred": pred.tolist()}
 
 
+def fit_split(row, table, y, train, test, seed, path_of):
+    """A row on a split: the mean of its parts' predictions (``LateFusionRegressor``'s
+    equal-weight mean; each part is fitted on its own, so a part shared by several rows
+    is fitted once and its record, at ``path_of(part name)``, reused)."""
+    records = []
+    for learner, groups in row.parts:
+        path = path_of("-".join([learner, *groups, row.target]))
+        if not path.is_file():
+            record = fit_part(learner, groups, row.target, table, y, train, test, seed)
+            path.write_text(json.dumps(record) + "\n")
+        records.append(json.loads(path.read_text()))
+    pred = np.mean([np.array(r["pred"]) for r in records], axis=0)
+    seconds = float(sum(r["seconds"] for r in records))
+    return {"seconds": seconds, "test": test.tolist(), "pred": pred.tolist()}
+
+
 def scores(records, y, names, protocol):
     out = {}
     for j, target in enumerate(names):
-        per = [
-            regression_metrics(y[r["test"], j], np.array(r["pred"])[:, j]) for r in records
-        ]
+        per = [regression_metrics(y[r["test"], j], np.array(r["pred"])[:, j]) for r in records]
         if protocol.endswith("_cv"):
             out[target] = {k: float(np.mean([p[k] for p in per])) for k in ("r2", "log10_mae")}
         else:
@@ -248,6 +258,11 @@ def scores(records, y, names, protocol):
             full = regression_metrics(y[test, j], pred)
             out[target] = {k: float(full[k]) for k in ("r2", "log10_mae")}
     out["fit_seconds"] = float(sum(r["seconds"] for r in records))
+    # isotropic elastic stability: Poisson's ratio in (-1, 1/2), i.e. 0 < G < 1.5 K
+    pred = np.concatenate([np.array(r["pred"]) for r in records])
+    k, g = pred[:, names.index("K_VRH")], pred[:, names.index("G_VRH")]
+    out["unstable"] = int(np.sum((g <= 0) | (k <= 0) | (g >= 1.5 * k)))
+    out["n_test"] = len(pred)
     return out
 
 
@@ -269,6 +284,7 @@ def main(argv=None):
     table = groups(data, rows, ids, args.cache)
     out = Path(args.out)
     (out / "splits").mkdir(parents=True, exist_ok=True)
+    (out / "parts").mkdir(parents=True, exist_ok=True)
     summary_path = out / "summary.json"
     for name in args.rows.split(","):
         if name not in ROWS:
@@ -276,10 +292,17 @@ def main(argv=None):
         row = ROWS[name]
         for protocol in args.protocols.split(","):
             records = []
-            for split, train, test in splits(protocol, space_groups, systems, args.seed, fcc_order):
-                path = out / "splits" / f"{name}-{protocol}-{split}-seed{args.seed}.json"
+            for split, train, test in protocol_splits(
+                protocol, space_groups, systems, args.seed, fcc_order
+            ):
+                tag = f"{protocol}-{split}-seed{args.seed}"
+                path = out / "splits" / f"{name}-{tag}.json"
                 if not path.is_file():
-                    record = fit_split(row, table, y, train, test, args.seed)
+
+                    def path_of(part, tag=tag):
+                        return out / "parts" / f"{part}-{tag}.json"
+
+                    record = fit_split(row, table, y, train, test, args.seed, path_of)
                     path.write_text(json.dumps(record) + "\n")
                     print(f"{name} {protocol} {split}: {record['seconds']:.0f} s", flush=True)
                 records.append(json.loads(path.read_text()))
@@ -303,7 +326,8 @@ def report(summary):
         "Command: `OMP_NUM_THREADS=1 python benchmarks/bench_shear.py --cache FEATURES_DIR "
         "--out benchmarks/results/shear`. R^2 / log10-MAE; CV figures are fold means, the "
         "others pooled over the test materials; seconds: fitting time of the row over all "
-        "splits of the protocol (one core).",
+        "splits of the protocol (one core, shared with other jobs); G >= 1.5 K: test "
+        "predictions that break isotropic elastic stability (Poisson's ratio <= -1).",
     ]
     for protocol in PROTOCOLS:
         if protocol not in summary:
@@ -312,15 +336,16 @@ def report(summary):
             "",
             f"## {protocol}",
             "",
-            "| row | idea | K_VRH R2 | K_VRH log10-MAE | G_VRH R2 | G_VRH log10-MAE | seconds |",
-            "|---|---|---|---|---|---|---|",
+            "| row | idea | K_VRH R2 | K_VRH log10-MAE | G_VRH R2 | G_VRH log10-MAE | seconds "
+            "| G >= 1.5 K |",
+            "|---|---|---|---|---|---|---|---|",
         ]
         for name, r in summary[protocol].items():
             k, g = r["K_VRH"], r["G_VRH"]
             idea = ROWS[name].idea if name in ROWS else ""
             lines.append(
                 f"| {name} | {idea} | {k['r2']:.3f} | {k['log10_mae']:.3f} | {g['r2']:.3f} | "
-                f"{g['log10_mae']:.3f} | {r['fit_seconds']:.0f} |"
+                f"{g['log10_mae']:.3f} | {r['fit_seconds']:.0f} | {r.get('unstable', '')} |"
             )
     return "\n".join(lines)
 

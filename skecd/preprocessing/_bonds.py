@@ -17,7 +17,7 @@ from ._radial import _points_within
 
 __all__ = ["BondCriticalPointFeaturizer"]
 
-_BOND = ("log10_n", "asinh_q", "ellipticity", "l1_over_l3", "offset")
+_BOND = ("log10_n", "asinh_q", "asinh_ellipticity", "asinh_l1_over_l3", "offset")
 _POOL = ("mean", "min", "max")
 _QUANTILES = (0.1, 0.25, 0.5, 0.75, 0.9)
 _FIELDS = ("asinh_s", "asinh_q")
@@ -43,8 +43,9 @@ class BondCriticalPointFeaturizer(BaseSampleFeaturizer):
     ``log10 n`` (floored at ``floor``), the reduced Laplacian
     ``asinh((l1 + l2 + l3) / (4 (3 pi^2)^(2/3) n^(5/3)))`` (negative where charge
     concentrates, in covalent bonds), the ellipticity ``l1 / l2 - 1`` (how far the
-    bond's density departs from a cylinder: pi character), ``|l1| / l3`` (above 1
-    for shared, below for closed-shell interactions) and the offset of the point
+    bond's density departs from a cylinder: pi character) and ``|l1| / l3`` (above 1
+    for shared, below for closed-shell interactions), both through ``asinh`` (they
+    are unbounded where ``l2`` or ``l3`` nears 0), and the offset of the point
     from the bond's middle (a fraction of its length: charge transfer). Each is
     pooled over the bonds by its mean, minimum and maximum; ``bonds_per_atom``
     is the mean coordination.
@@ -235,9 +236,10 @@ def _bond_rows(dens, hess, pairs, structure, neighbor_factor, core_radius, floor
         [
             np.log10(n_b),
             np.arcsinh(eig.sum(axis=1) / (_C_Q * n_b ** (5.0 / 3.0))),
-            # l1 / l2 - 1 at a bond point (l2 < 0); 0 where the density is not pinched
-            np.where(l2 < 0, l1 / np.where(l2 < 0, l2, -1.0) - 1.0, 0.0),
-            np.abs(l1) / np.maximum(np.abs(l3), 1e-12),
+            # l1 / l2 - 1 at a bond point (l2 < 0); 0 where the density is not pinched.
+            # Both ratios through asinh: l2 or l3 near 0 makes them unbounded.
+            np.arcsinh(np.where(l2 < 0, l1 / np.where(l2 < 0, l2, -1.0) - 1.0, 0.0)),
+            np.arcsinh(np.abs(l1) / np.maximum(np.abs(l3), 1e-12)),
             np.abs(t_min - 0.5),
         ],
         axis=1,
