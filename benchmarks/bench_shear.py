@@ -99,9 +99,16 @@ ROWS = {
     "net_hgb_density": Row(
         (("net", DENSITY), ("hgb_log", DENSITY)), idea="density only: network + boosting"
     ),
+    "net_hgb_density_pugh": Row(
+        (("net", DENSITY), ("hgb_log", DENSITY)), target="pugh", idea="the same, Pugh targets"
+    ),
     # with composition
     "hgb_density_magpie": Row(
         (("hgb_log", DENSITY + ("magpie",)),), idea="density + Magpie, boosting"
+    ),
+    "net_rf_density_magpie": Row(
+        (("net", DENSITY), ("rf", DENSITY + ("magpie",))),
+        idea="network on density + the registry's forest on density and Magpie",
     ),
     "net_hgb_density_magpie": Row(
         (("net", DENSITY), ("hgb_log", DENSITY + ("magpie",))),
@@ -315,6 +322,7 @@ def main(argv=None):
             summary_path.write_text(json.dumps(summary, indent=1) + "\n")
     summary = json.loads(summary_path.read_text())
     (out / "results.md").write_text(report(summary) + "\n")
+    (out / "results.rst").write_text(report_rst(summary) + "\n")
     print(report(summary))
 
 
@@ -347,6 +355,35 @@ def report(summary):
                 f"| {name} | {idea} | {k['r2']:.3f} | {k['log10_mae']:.3f} | {g['r2']:.3f} | "
                 f"{g['log10_mae']:.3f} | {r['fit_seconds']:.0f} | {r.get('unstable', '')} |"
             )
+    return "\n".join(lines)
+
+
+def report_rst(summary):
+    """The tables of ``report`` as reStructuredText list-tables (included by the docs)."""
+    lines = []
+    for protocol in PROTOCOLS:
+        if protocol not in summary:
+            continue
+        lines += [
+            f".. list-table:: {protocol} (R\\ :sup:`2` / log10-MAE)",
+            "   :header-rows: 1",
+            "",
+            "   * - row",
+            "     - idea",
+            "     - K_VRH",
+            "     - G_VRH",
+            "     - seconds",
+        ]
+        for name, r in summary[protocol].items():
+            k, g = r["K_VRH"], r["G_VRH"]
+            lines += [
+                f"   * - ``{name}``",
+                f"     - {ROWS[name].idea if name in ROWS else ''}",
+                f"     - {k['r2']:.3f} / {k['log10_mae']:.3f}",
+                f"     - {g['r2']:.3f} / {g['log10_mae']:.3f}",
+                f"     - {r['fit_seconds']:.0f}",
+            ]
+        lines.append("")
     return "\n".join(lines)
 
 

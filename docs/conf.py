@@ -66,6 +66,7 @@ def copy_benchmark_results():
     shutil.copyfile(results / "ablations" / "summary.rst.txt", static / "ablations.rst.txt")
     shutil.copyfile(results / "invariant.rst", static / "invariant.rst.txt")
     shutil.copyfile(results / "recommended" / "results.rst", static / "recommended.rst.txt")
+    shutil.copyfile(results / "shear" / "results.rst", static / "shear.rst.txt")
 
 
 copy_benchmark_results()
