@@ -234,7 +234,12 @@ def fit_part(learner, groups, target, table, y, train, test, seed):
         warnings.simplefilter("ignore", UserWarning)  # the networks' clipping notes
         model.fit(X[train], y[train])
         pred = np.asarray(model.predict(X[test]), dtype=float).reshape(len(test), -1)
-    return {"seconds": time.perf_counter() - start, "test": test.tolist(), "pred": pred.tolist()}
+    return {"seconds": time.perf_counter() - start, "test": test.tolist(), "pred": _rounded(pred)}
+
+
+def _rounded(pred):
+    """Predictions in GPa to 1e-4 GPa (far below any error), to keep the records small."""
+    return np.round(np.asarray(pred, dtype=float), 4).tolist()
 
 
 def fit_split(row, table, y, train, test, seed, path_of):
@@ -250,7 +255,7 @@ def fit_split(row, table, y, train, test, seed, path_of):
         records.append(json.loads(path.read_text()))
     pred = np.mean([np.array(r["pred"]) for r in records], axis=0)
     seconds = float(sum(r["seconds"] for r in records))
-    return {"seconds": seconds, "test": test.tolist(), "pred": pred.tolist()}
+    return {"seconds": seconds, "test": test.tolist(), "pred": _rounded(pred)}
 
 
 def scores(records, y, names, protocol):
