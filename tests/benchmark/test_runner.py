@@ -221,6 +221,9 @@ def _two_fold_run(model, results_dir):
     }
 
 
+# The keys are tested, not the fit: a network of a few epochs on a few materials may pass
+# the clip of its log targets on a test material, and says so.
+@pytest.mark.filterwarnings("ignore:.*were clipped there:UserWarning")
 def test_patience_keys_results_apart_and_unset_keeps_the_old_keys(tmp_path):
     kwargs = _two_fold_run("cnn_magpie", tmp_path)
     plain = run_benchmark(**kwargs, settings=FAST)
