@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import Interval
 
 from ..io import load_density
 from ._base import BaseSampleFeaturizer
-from ._local import _resample_spectrum
+from ._radial import fine_grid, increasing_radii
 
 __all__ = ["AngularDensityFeaturizer"]
 
@@ -133,17 +133,7 @@ class AngularDensityFeaturizer(BaseSampleFeaturizer):
         self.verbose = verbose
 
     def _check_params(self):
-        try:
-            radii = np.asarray(self.radii, dtype=float)
-        except (TypeError, ValueError):
-            radii = np.array([])
-        if (
-            radii.ndim != 1
-            or radii.size == 0
-            or not np.all(np.isfinite(radii))
-            or np.any(radii <= 0)
-            or np.any(np.diff(radii) <= 0)
-        ):
+        if not increasing_radii(self.radii):
             self._raise_invalid(type(self).__name__, "radii", self.radii)
         if self.order < 2 * self.l_max + 1:
             self._raise_invalid(type(self).__name__, "order", self.order)
@@ -199,14 +189,6 @@ class AngularDensityFeaturizer(BaseSampleFeaturizer):
             for s in _STATS
         ]
         return np.array(names, dtype=object)
-
-
-def fine_grid(total, lattice, spacing):
-    """The density on its grid refined by whole factors to a spacing of at most ``spacing``."""
-    steps = np.linalg.norm(lattice, axis=1) / np.asarray(total.shape)
-    n = np.asarray(total.shape) * np.maximum(np.ceil(steps / spacing - 1e-9), 1).astype(int)
-    spectrum = _resample_spectrum(np.fft.fftn(np.asarray(total, dtype=np.float64)), n)
-    return np.fft.ifftn(spectrum).real
 
 
 def nearest_nucleus(points, lattice, cart_coords):

@@ -129,17 +129,7 @@ class RadialDensityFeaturizer(BaseSampleFeaturizer):
         self.verbose = verbose
 
     def _check_params(self):
-        try:
-            radii = np.asarray(self.radii, dtype=float)
-        except (TypeError, ValueError):
-            radii = np.array([])
-        if (
-            radii.ndim != 1
-            or radii.size == 0
-            or not np.all(np.isfinite(radii))
-            or np.any(radii <= 0)
-            or np.any(np.diff(radii) <= 0)
-        ):
+        if not increasing_radii(self.radii):
             self._raise_invalid(type(self).__name__, "radii", self.radii)
 
     def featurize_sample(self, sample, index):
@@ -191,6 +181,21 @@ class RadialDensityFeaturizer(BaseSampleFeaturizer):
         )
 
 
+def increasing_radii(value):
+    """Whether ``value`` is a non-empty 1D sequence of finite, positive, increasing radii."""
+    try:
+        radii = np.asarray(value, dtype=float)
+    except (TypeError, ValueError):
+        return False
+    return bool(
+        radii.ndim == 1
+        and radii.size > 0
+        and np.all(np.isfinite(radii))
+        and np.all(radii > 0)
+        and np.all(np.diff(radii) > 0)
+    )
+
+
 def radial_profiles(
     total, lattice, cart_coords, radii, width, floor, spacing=0.15, core_radius=0.0
 ):
@@ -216,10 +221,8 @@ def radial_profiles(
     ndarray of shape (6 * n_radii,)
     """
     lattice = np.asarray(lattice, dtype=np.float64)
-    steps = np.linalg.norm(lattice, axis=1) / np.asarray(total.shape)
-    n = np.asarray(total.shape) * np.maximum(np.ceil(steps / spacing - 1e-9), 1).astype(int)
-    spectrum = _resample_spectrum(np.fft.fftn(np.asarray(total, dtype=np.float64)), n)
-    fine = np.fft.ifftn(spectrum).real
+    fine = fine_grid(total, lattice, spacing)
+    n = np.asarray(fine.shape)
     voxel = abs(np.linalg.det(lattice)) / fine.size
     inverse = np.linalg.inv(lattice)
     # Distance between neighbouring lattice planes along each axis: the grid indices
@@ -252,6 +255,15 @@ def radial_profiles(
         profile = np.log10(np.maximum(profile, floor))
         rows += [profile.mean(axis=0), profile.min(axis=0), profile.max(axis=0)]
     return np.concatenate(rows)
+
+
+def fine_grid(total, lattice, spacing):
+    """The density on its grid refined by whole factors to a spacing of at most ``spacing``
+    (exact Fourier interpolation of the band-limited density)."""
+    steps = np.linalg.norm(lattice, axis=1) / np.asarray(total.shape)
+    n = np.asarray(total.shape) * np.maximum(np.ceil(steps / spacing - 1e-9), 1).astype(int)
+    spectrum = _resample_spectrum(np.fft.fftn(np.asarray(total, dtype=np.float64)), n)
+    return np.fft.ifftn(spectrum).real
 
 
 def _points_within(frac, reach, n, lattice, planes):
