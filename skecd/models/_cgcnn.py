@@ -356,10 +356,10 @@ class CGCNNRegressor(SkecdNetRegressor):
     >>> from skecd.preprocessing import CrystalGraphFeaturizer
     >>> X = [Structure(Lattice.cubic(a), ["Na", "Cl"], [[0, 0, 0], [0.5, 0.5, 0.5]])
     ...      for a in (2.8, 2.9, 3.0, 3.1)]
-    >>> y = [30.0, 27.0, 24.0, 22.0]
+    >>> y = [60.0, 40.0, 25.0, 15.0]  # GPa
     >>> model = make_pipeline(
     ...     CrystalGraphFeaturizer(cutoff=5.0),
-    ...     CGCNNRegressor(max_epochs=2, module__atom_fea_len=8, random_state=0),
+    ...     CGCNNRegressor(max_epochs=20, module__atom_fea_len=8, random_state=0),
     ... ).fit(X, y)
     >>> model.predict(X).shape
     (4,)

@@ -221,7 +221,7 @@ class MagpieCNNRegressor(_SavedSizesMixin, SkecdNetRegressor):
     >>> import numpy as np
     >>> from skecd.models import MagpieCNNRegressor
     >>> X = np.random.default_rng(0).random((8, 132))
-    >>> reg = MagpieCNNRegressor(max_epochs=2, random_state=0).fit(X, np.arange(8.0))
+    >>> reg = MagpieCNNRegressor(max_epochs=2, random_state=0).fit(X, np.arange(1.0, 9.0))  # GPa
     >>> reg.predict(X).shape
     (8,)
     """
