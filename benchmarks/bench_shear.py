@@ -30,7 +30,8 @@ Feature groups:
 Learners: ``rf`` (the registry's forest: 50 trees, raw GPa, one per target),
 ``hgb_log`` (scikit-learn's histogram gradient boosting, 500 iterations at rate 0.05,
 one per target, on log10 moduli), ``net`` (the recommended model's network,
-``InvariantFusionRegressor`` with the L1 loss on log10 moduli); a row of several parts
+``InvariantFusionRegressor`` with the L1 loss on log10 moduli), ``qnet`` (the same after
+scikit-learn's ``QuantileTransformer`` to normal scores); a row of several parts
 averages their predictions in GPa (as ``LateFusionRegressor``), each part reading its own
 groups. Targets: ``kg`` (K and G) or ``pugh`` (K and the Pugh ratio G/K, so that G is
 learnt as K times it), for every part.
@@ -66,7 +67,8 @@ PROTOCOLS = ("bundled_cv", "bundled_cv_plus", "extended_cv", "transfer", "locso"
 
 @dataclass(frozen=True)
 class Row:
-    """One ablation row: the mean of ``parts`` (each a learner and its feature groups)."""
+    """One ablation row: the mean of ``parts`` (each a learner and its feature groups, and
+    optionally its own target instead of the row's)."""
 
     parts: tuple
     target: str = "kg"
@@ -102,6 +104,22 @@ ROWS = {
     "net_hgb_density_pugh": Row(
         (("net", DENSITY), ("hgb_log", DENSITY)), target="pugh", idea="the same, Pugh targets"
     ),
+    "qnet_density": Row(
+        (("qnet", DENSITY),),
+        idea="the network on quantile-normalised inputs (bounded far from the data)",
+    ),
+    "qnet_hgb_density": Row(
+        (("qnet", DENSITY), ("hgb_log", DENSITY)), idea="density only: that + boosting"
+    ),
+    "net_hgb_density_kg_pugh": Row(
+        (
+            ("net", DENSITY, "kg"),
+            ("hgb_log", DENSITY, "kg"),
+            ("net", DENSITY, "pugh"),
+            ("hgb_log", DENSITY, "pugh"),
+        ),
+        idea="density only: network and boosting, each on both targets, averaged",
+    ),
     # with composition
     "hgb_density_magpie": Row(
         (("hgb_log", DENSITY + ("magpie",)),), idea="density + Magpie, boosting"
@@ -109,6 +127,10 @@ ROWS = {
     "net_rf_density_magpie": Row(
         (("net", DENSITY), ("rf", DENSITY + ("magpie",))),
         idea="network on density + the registry's forest on density and Magpie",
+    ),
+    "qnet_hgb_density_magpie": Row(
+        (("qnet", DENSITY), ("hgb_log", DENSITY + ("magpie",))),
+        idea="quantile network on density + boosting on density and Magpie",
     ),
     "net_hgb_density_magpie": Row(
         (("net", DENSITY), ("hgb_log", DENSITY + ("magpie",))),
@@ -144,6 +166,8 @@ class PughTarget(RegressorMixin, BaseEstimator):
 
 def _takes_moduli(model):
     """Whether ``model`` expects positive moduli (it learns their log10 itself)."""
+    if hasattr(model, "steps"):
+        model = model.steps[-1][1]
     return isinstance(model, Log10Target) or getattr(model, "log_target", False)
 
 
@@ -179,6 +203,12 @@ def make_learner(name, seed):
             module__n_points=0,
             random_state=seed,
         )
+    if name == "qnet":  # inputs mapped to normal scores first: bounded out of the data
+        from sklearn.pipeline import Pipeline
+        from sklearn.preprocessing import QuantileTransformer
+
+        q = QuantileTransformer(n_quantiles=200, output_distribution="normal")
+        return Pipeline([("quantiles", q), ("net", make_learner("net", seed))])
     raise SystemExit(f"unknown learner {name!r}")
 
 
@@ -247,10 +277,11 @@ def fit_split(row, table, y, train, test, seed, path_of):
     equal-weight mean; each part is fitted on its own, so a part shared by several rows
     is fitted once and its record, at ``path_of(part name)``, reused)."""
     records = []
-    for learner, groups in row.parts:
-        path = path_of("-".join([learner, *groups, row.target]))
+    for learner, groups, *own in row.parts:  # a part may name its own target
+        target = own[0] if own else row.target
+        path = path_of("-".join([learner, *groups, target]))
         if not path.is_file():
-            record = fit_part(learner, groups, row.target, table, y, train, test, seed)
+            record = fit_part(learner, groups, target, table, y, train, test, seed)
             path.write_text(json.dumps(record) + "\n")
         records.append(json.loads(path.read_text()))
     pred = np.mean([np.array(r["pred"]) for r in records], axis=0)
