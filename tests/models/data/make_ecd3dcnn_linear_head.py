@@ -14,18 +14,24 @@ import numpy as np
 from skecd import save_model
 from skecd.models import ECD3DCNNRegressor
 
-X = np.random.default_rng(0).random((6, 1, 20, 20, 20), dtype=np.float32)
-y = np.column_stack([np.linspace(10.0, 200.0, 6), np.linspace(5.0, 90.0, 6)])
-reg = ECD3DCNNRegressor(
-    max_epochs=3,
-    random_state=0,
-    module__conv1_channels=4,
-    module__conv2_channels=4,
-    module__dense_widths=(8, 8),
-).fit(X, y)
-metadata = {
-    "skecd_commit": sys.argv[2],
-    "X": "numpy.random.default_rng(0).random((6, 1, 20, 20, 20), dtype=np.float32)",
-    "predictions": reg.predict(X).tolist(),
-}
-save_model(reg, sys.argv[1], metadata=metadata)
+
+def main(path, commit):
+    X = np.random.default_rng(0).random((6, 1, 20, 20, 20), dtype=np.float32)
+    y = np.column_stack([np.linspace(10.0, 200.0, 6), np.linspace(5.0, 90.0, 6)])
+    reg = ECD3DCNNRegressor(
+        max_epochs=3,
+        random_state=0,
+        module__conv1_channels=4,
+        module__conv2_channels=4,
+        module__dense_widths=(8, 8),
+    ).fit(X, y)
+    metadata = {
+        "skecd_commit": commit,
+        "X": "numpy.random.default_rng(0).random((6, 1, 20, 20, 20), dtype=np.float32)",
+        "predictions": reg.predict(X).tolist(),
+    }
+    save_model(reg, path, metadata=metadata)
+
+
+if __name__ == "__main__":  # a script, never run on import (pytest imports every module)
+    main(*sys.argv[1:3])
