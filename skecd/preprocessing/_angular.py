@@ -5,6 +5,7 @@ from __future__ import annotations
 from numbers import Integral, Real
 
 import numpy as np
+from pymatgen.core import Lattice
 from scipy.integrate import lebedev_rule
 from scipy.ndimage import map_coordinates, spline_filter
 from scipy.special import erfc, sph_harm_y
@@ -192,17 +193,11 @@ class AngularDensityFeaturizer(BaseSampleFeaturizer):
 
 
 def nearest_nucleus(points, lattice, cart_coords):
-    """Distance (Angstrom) from each Cartesian point to the nearest nucleus, any image."""
-    inverse = np.linalg.inv(lattice)
-    diff = (points @ inverse)[:, None, :] - (np.asarray(cart_coords) @ inverse)[None, :, :]
-    diff -= np.round(diff)
-    # the nearest image of a skewed cell may be a neighbour of the rounded one
-    shifts = np.stack(np.meshgrid(*[(-1, 0, 1)] * 3, indexing="ij"), axis=-1).reshape(-1, 3)
-    best = np.full(len(points), np.inf)
-    for shift in shifts:
-        dist = np.linalg.norm((diff + shift) @ lattice, axis=-1).min(axis=1)
-        best = np.minimum(best, dist)
-    return best
+    """Distance (Angstrom) from each Cartesian point to the nearest nucleus, any image
+    (pymatgen's minimum-image distances)."""
+    cell = Lattice(lattice)
+    frac = cell.get_fractional_coords(points)
+    return cell.get_all_distances(frac, cell.get_fractional_coords(cart_coords)).min(axis=1)
 
 
 def core_switch(distance, core_radius, softness=_SOFTNESS):

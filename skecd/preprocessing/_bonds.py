@@ -12,8 +12,8 @@ from ..io import load_density
 from ._angular import _SOFTNESS as _SOFT
 from ._angular import core_switch, periodic_interpolator
 from ._base import BaseSampleFeaturizer
-from ._local import _C_Q, _C_S, _resample_spectrum
-from ._radial import _points_within
+from ._local import _C_Q, _C_S
+from ._radial import _points_within, refined_spectrum
 
 __all__ = ["BondCriticalPointFeaturizer"]
 
@@ -179,9 +179,8 @@ class BondCriticalPointFeaturizer(BaseSampleFeaturizer):
 def bond_topology(total, structure, neighbor_factor, spacing, core_radius, floor):
     """The row of :class:`BondCriticalPointFeaturizer` for a density and its structure."""
     lattice = np.asarray(structure.lattice.matrix, dtype=np.float64)
-    steps = np.linalg.norm(lattice, axis=1) / np.asarray(total.shape)
-    n = np.asarray(total.shape) * np.maximum(np.ceil(steps / spacing - 1e-9), 1).astype(int)
-    spectrum = _resample_spectrum(np.fft.fftn(np.asarray(total, dtype=np.float64)), n)
+    spectrum = refined_spectrum(total, lattice, spacing)
+    n = np.asarray(spectrum.shape)
     freqs = np.meshgrid(*[np.fft.fftfreq(k, 1.0 / k) for k in n], indexing="ij")
     g = np.stack(freqs, axis=-1) @ (2.0 * np.pi * np.linalg.inv(lattice).T)
 
@@ -217,7 +216,8 @@ def _bond_rows(dens, hess, pairs, structure, neighbor_factor, core_radius, floor
     lo = np.minimum(core_radius, 0.3 * length) / length
     t = lo[:, None] + (1.0 - 2.0 * lo[:, None]) * np.linspace(0.0, 1.0, _STEPS)[None, :]
     points = start[:, None, :] + t[:, :, None] * (end - start)[:, None, :]
-    along = periodic_interpolator(dens)(points.reshape(-1, 3)).reshape(len(start), _STEPS)
+    density_at = periodic_interpolator(dens)
+    along = density_at(points.reshape(-1, 3)).reshape(len(start), _STEPS)
     # the minimum on the segment, refined by a parabola through it and its two neighbours
     k = np.clip(np.argmin(along, axis=1), 1, _STEPS - 2)
     rows = np.arange(len(k))
@@ -226,7 +226,7 @@ def _bond_rows(dens, hess, pairs, structure, neighbor_factor, core_radius, floor
     shift = np.divide(0.5 * (y0 - y2), curvature, out=np.zeros_like(y1), where=curvature > 0)
     t_min = t[rows, k] + np.clip(shift, -1.0, 1.0) * (t[rows, 1] - t[rows, 0])
     at = start + t_min[:, None] * (end - start)
-    n_b = np.maximum(periodic_interpolator(dens)(at), floor)
+    n_b = np.maximum(density_at(at), floor)
     h = np.empty((len(at), 3, 3))
     for (a, b), values in zip(pairs, hess):
         h[:, a, b] = h[:, b, a] = periodic_interpolator(values)(at)

@@ -257,13 +257,17 @@ def radial_profiles(
     return np.concatenate(rows)
 
 
-def fine_grid(total, lattice, spacing):
-    """The density on its grid refined by whole factors to a spacing of at most ``spacing``
-    (exact Fourier interpolation of the band-limited density)."""
+def refined_spectrum(total, lattice, spacing):
+    """Fourier coefficients of the density on its grid refined by whole factors to a
+    spacing of at most ``spacing`` (exact interpolation of the band-limited density)."""
     steps = np.linalg.norm(lattice, axis=1) / np.asarray(total.shape)
     n = np.asarray(total.shape) * np.maximum(np.ceil(steps / spacing - 1e-9), 1).astype(int)
-    spectrum = _resample_spectrum(np.fft.fftn(np.asarray(total, dtype=np.float64)), n)
-    return np.fft.ifftn(spectrum).real
+    return _resample_spectrum(np.fft.fftn(np.asarray(total, dtype=np.float64)), n)
+
+
+def fine_grid(total, lattice, spacing):
+    """The density on its grid refined by whole factors to a spacing of at most ``spacing``."""
+    return np.fft.ifftn(refined_spectrum(total, lattice, spacing)).real
 
 
 def _points_within(frac, reach, n, lattice, planes):
