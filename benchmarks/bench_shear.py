@@ -50,6 +50,7 @@ from pathlib import Path
 import numpy as np
 from bench_recommended import IDS, features, load, splits
 from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.compose import TransformedTargetRegressor
 from sklearn.ensemble import HistGradientBoostingRegressor, RandomForestRegressor
 from sklearn.multioutput import MultiOutputRegressor
 
@@ -168,21 +169,17 @@ def _takes_moduli(model):
     """Whether ``model`` expects positive moduli (it learns their log10 itself)."""
     if hasattr(model, "steps"):
         model = model.steps[-1][1]
-    return isinstance(model, Log10Target) or getattr(model, "log_target", False)
+    return isinstance(model, TransformedTargetRegressor) or getattr(model, "log_target", False)
 
 
-class Log10Target(RegressorMixin, BaseEstimator):
-    """``regressor`` fitted on log10 of the moduli; predictions back in GPa."""
+def _exp10(z):
+    return 10.0**z
 
-    def __init__(self, regressor):
-        self.regressor = regressor
 
-    def fit(self, X, y):
-        self.regressor_ = clone(self.regressor).fit(X, np.log10(y))
-        return self
-
-    def predict(self, X):
-        return 10.0 ** np.asarray(self.regressor_.predict(X), dtype=float)
+def log10_target(regressor):
+    """``regressor`` fitted on log10 of the moduli, predicting GPa (scikit-learn's
+    ``TransformedTargetRegressor``)."""
+    return TransformedTargetRegressor(regressor, func=np.log10, inverse_func=_exp10)
 
 
 def make_learner(name, seed):
@@ -191,7 +188,7 @@ def make_learner(name, seed):
         return MultiOutputRegressor(RandomForestRegressor(50, random_state=seed))
     if name == "hgb_log":
         hgb = HistGradientBoostingRegressor(max_iter=500, learning_rate=0.05, random_state=seed)
-        return Log10Target(MultiOutputRegressor(hgb))
+        return log10_target(MultiOutputRegressor(hgb))
     if name == "net":
         import torch
 
